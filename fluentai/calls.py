@@ -1,0 +1,146 @@
+"""Call sites: function calls and method calls, with an inline path for plain user functions.
+
+A call of a synchronous user function with the right number of arguments builds the frame and
+runs the body right here, with no intermediate Python call. Everything else (async functions,
+checked parameters, builtins, wrong arity) goes through `slow_call`. Errors passing through a
+call site record it in their FluentAI traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .compile_support import as_async, is_async
+from .errors import FluentError, TypeErr
+from .methods import lookup_method
+from .runtime import Code, Function, ReturnEx, StackOverflow
+from .source import Span
+from .values import Callable, type_of
+
+
+def slow_call(f: Any, args: list[Any], span: Span, name: str = "") -> Any:
+    if isinstance(f, Callable):
+        try:
+            return f.call(args)
+        except FluentError as e:
+            if e.span is None:
+                e.span = span
+            elif type(f) is Function:
+                e.trace.append((f.name, span))
+            raise
+        except RecursionError:
+            raise StackOverflow("stack overflow: too many nested calls", span) from None
+    what = f"'{name}'" if name and name != "<expression>" else "this value"
+    raise TypeErr(f"{what} is not a function (it is {type_of(f)})").at(span)
+
+
+def _enter(f: Function, frame: list[Any], span: Span) -> Any:
+    try:
+        r = f.body(frame)
+    except ReturnEx as e:
+        return e.value
+    except FluentError as e:
+        e.trace.append((f.name, span))
+        raise
+    except RecursionError:
+        raise StackOverflow("stack overflow: too many nested calls", span) from None
+    return r[0] if type(r) is tuple else r
+
+
+def compile_call(callee: Code, args: list[Code], span: Span, name: str) -> Code:
+    if is_async(callee) or any(is_async(a) for a in args):
+        acallee = as_async(callee)
+        aargs = [as_async(a) for a in args]
+
+        async def call_async(env: list[Any]) -> Any:
+            f = await acallee(env)
+            argv = [await a(env) for a in aargs]
+            if type(f) is Function and f.fast and len(argv) == f.nparams:
+                return _enter(f, [f.env, *argv, *f.pad], span)
+            return slow_call(f, argv, span, name)
+        return call_async
+    n = len(args)
+    if n == 0:
+        def call0(env: list[Any]) -> Any:
+            f = callee(env)
+            if type(f) is Function and f.fast and f.nparams == 0:
+                return _enter(f, [f.env, *f.pad], span)
+            return slow_call(f, [], span, name)
+        return call0
+    if n == 1:
+        (a0,) = args
+
+        def call1(env: list[Any]) -> Any:
+            f = callee(env)
+            x = a0(env)
+            if type(f) is Function and f.fast and f.nparams == 1:
+                try:
+                    r = f.body([f.env, x, *f.pad])
+                except ReturnEx as e:
+                    return e.value
+                except FluentError as e:
+                    e.trace.append((f.name, span))
+                    raise
+                except RecursionError:
+                    raise StackOverflow("stack overflow: too many nested calls", span) from None
+                return r[0] if type(r) is tuple else r
+            return slow_call(f, [x], span, name)
+        return call1
+    if n == 2:
+        a0, a1 = args
+
+        def call2(env: list[Any]) -> Any:
+            f = callee(env)
+            x = a0(env)
+            y = a1(env)
+            if type(f) is Function and f.fast and f.nparams == 2:
+                return _enter(f, [f.env, x, y, *f.pad], span)
+            return slow_call(f, [x, y], span, name)
+        return call2
+
+    def calln(env: list[Any]) -> Any:
+        f = callee(env)
+        argv = [a(env) for a in args]
+        if type(f) is Function and f.fast and len(argv) == f.nparams:
+            return _enter(f, [f.env, *argv, *f.pad], span)
+        return slow_call(f, argv, span, name)
+    return calln
+
+
+def call_method(receiver: Any, name: str, argv: list[Any], span: Span,
+                globals_: dict[str, Any]) -> Any:
+    """`receiver.name(args)`: a function stored in a map, else a built-in method of the
+    receiver's type, else the global function `name(receiver, args)` (SPEC §4)."""
+    if type(receiver) is dict:
+        stored = receiver.get(name)
+        if stored is not None and isinstance(stored, Callable):
+            return slow_call(stored, argv, span, name)
+    method = lookup_method(receiver, name)
+    if method is not None:
+        try:
+            return method.call(receiver, argv)
+        except FluentError as e:
+            raise e.at(span) from None
+        except RecursionError:
+            raise StackOverflow("stack overflow: too many nested calls", span) from None
+    fallback = globals_.get(name)
+    if isinstance(fallback, Callable):
+        return slow_call(fallback, [receiver, *argv], span, name)
+    raise TypeErr(f"a {type_of(receiver)} has no method '{name}'").at(span)
+
+
+def compile_method_call(receiver: Code, name: str, args: list[Code], span: Span,
+                        globals_: dict[str, Any]) -> Code:
+    if is_async(receiver) or any(is_async(a) for a in args):
+        areceiver = as_async(receiver)
+        aargs = [as_async(a) for a in args]
+
+        async def method_async(env: list[Any]) -> Any:
+            r = await areceiver(env)
+            argv = [await a(env) for a in aargs]
+            return call_method(r, name, argv, span, globals_)
+        return method_async
+
+    def method(env: list[Any]) -> Any:
+        return call_method(receiver(env), name, [a(env) for a in args], span, globals_)
+    return method

@@ -1,0 +1,129 @@
+"""The effect runtime's Python side: how an effect handler is written and found.
+
+An effect is a subclass of `EffectHandler` naming its `effect` and marking operations with
+`@operation`. Synchronous operations return a value; asynchronous ones are coroutines and
+their result reaches the program as a promise. Handlers receive an `EffectContext`: the
+interpreter's services (clock, random source, output, id generator, calling FluentAI
+functions, starting tasks) without access to its internals.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from ..errors import EffectErr, TypeErr
+from ..values import expect_args, type_of
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    fn: Callable[..., Any]
+    is_async: bool
+    min_args: int
+    max_args: int | None
+
+
+def operation(name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a handler method as the operation `name` (default: the method's name, without a
+    trailing underscore). Arity comes from the signature; `async def` makes it async."""
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.__fluentai_op__ = name or fn.__name__.rstrip("_")  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class EffectContext(Protocol):
+    """What an effect handler may use of the interpreter."""
+
+    deterministic: bool
+
+    def now_ms(self) -> int: ...
+
+    async def sleep(self, ms: float) -> None: ...
+
+    def write_out(self, text: str) -> None: ...
+
+    def write_err(self, text: str) -> None: ...
+
+    def new_id(self, prefix: str) -> str: ...
+
+    def call(self, fn: Any, args: list[Any]) -> Any: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> Any: ...
+
+    @property
+    def random(self) -> Any: ...
+
+
+class EffectHandler:
+    effect: ClassVar[str] = ""
+
+    def __init__(self, ctx: EffectContext) -> None:
+        self.ctx = ctx
+
+    @classmethod
+    def operations(cls) -> dict[str, OpSpec]:
+        ops: dict[str, OpSpec] = {}
+        for attr in dir(cls):
+            fn = getattr(cls, attr)
+            name = getattr(fn, "__fluentai_op__", None)
+            if name is None:
+                continue
+            params = list(inspect.signature(fn).parameters.values())[1:]  # drop self
+            required = sum(
+                1 for p in params if p.default is inspect.Parameter.empty
+                and p.kind is p.POSITIONAL_OR_KEYWORD
+            )
+            variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
+            ops[name] = OpSpec(name, fn, inspect.iscoroutinefunction(fn), required,
+                               None if variadic else len(params))
+        return ops
+
+
+class EffectRegistry:
+    """The runtime handlers of one interpreter, by effect name."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, tuple[EffectHandler, dict[str, OpSpec]]] = {}
+
+    def register(self, handler: EffectHandler) -> None:
+        self._handlers[handler.effect] = (handler, type(handler).operations())
+
+    def effects(self) -> dict[str, list[str]]:
+        return {name: sorted(ops) for name, (_, ops) in sorted(self._handlers.items())}
+
+    def handler(self, effect: str) -> EffectHandler | None:
+        entry = self._handlers.get(effect)
+        return entry[0] if entry else None
+
+    def lookup(self, effect: str, op: str) -> tuple[EffectHandler, OpSpec]:
+        entry = self._handlers.get(effect)
+        if entry is None:
+            raise EffectErr(f"unhandled effect {effect}.{op} (no handler for effect '{effect}')")
+        handler, ops = entry
+        spec = ops.get(op)
+        if spec is None:
+            known = ", ".join(sorted(ops))
+            raise EffectErr(f"unhandled effect {effect}.{op} ({effect} has: {known})")
+        return handler, spec
+
+
+def check_arity(effect: str, spec: OpSpec, args: list[Any]) -> None:
+    n = len(args)
+    if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
+        raise TypeErr(
+            f"{effect}.{spec.name}() {expect_args(spec.min_args, spec.max_args)}, got {n}"
+        )
+
+
+def expect(what: str, value: Any, *types: type, name: str) -> None:
+    """Uniform argument check for handlers: `expect("Time.sleep()", ms, int, float,
+    name="a number")` → TypeError "Time.sleep() expects a number, got string"."""
+    if type(value) not in types:
+        raise TypeErr(f"{what} expects {name}, got {type_of(value)}")

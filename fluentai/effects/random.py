@@ -1,0 +1,37 @@
+"""The Random effect: numbers and choices from the interpreter's seeded source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ValueErr
+from . import EffectHandler, expect, operation
+
+
+class Random(EffectHandler):
+    effect = "Random"
+
+    @operation()
+    def int(self, lo: Any, hi: Any) -> int:
+        """An int in [lo, hi): `hi` is excluded."""
+        expect("Random.int()", lo, int, name="an int")
+        expect("Random.int()", hi, int, name="an int")
+        if hi <= lo:
+            raise ValueErr(f"Random.int(): empty range [{lo}, {hi})")
+        return int(self.ctx.random.randrange(lo, hi))
+
+    @operation()
+    def float(self) -> float:
+        return float(self.ctx.random.random())
+
+    @operation()
+    def choice(self, items: Any) -> Any:
+        expect("Random.choice()", items, list, name="a list")
+        if not items:
+            raise ValueErr("Random.choice(): the list is empty")
+        return self.ctx.random.choice(items)
+
+    @operation()
+    def seed(self, n: Any) -> None:
+        expect("Random.seed()", n, int, name="an int")
+        self.ctx.random.seed(n)

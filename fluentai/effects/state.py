@@ -1,0 +1,34 @@
+"""The State effect: a key-value store shared by the whole program."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import EffectContext, EffectHandler, expect, operation
+
+
+class State(EffectHandler):
+    effect = "State"
+
+    def __init__(self, ctx: EffectContext) -> None:
+        super().__init__(ctx)
+        self.store: dict[str, Any] = {}
+
+    @operation()
+    def get(self, key: Any) -> Any:
+        expect("State.get()", key, str, name="a string key")
+        return self.store.get(key)
+
+    @operation()
+    def set(self, key: Any, value: Any) -> None:
+        expect("State.set()", key, str, name="a string key")
+        self.store[key] = value
+
+    @operation()
+    def delete(self, key: Any) -> None:
+        expect("State.delete()", key, str, name="a string key")
+        self.store.pop(key, None)
+
+    @operation()
+    def keys(self) -> list[str]:
+        return list(self.store)

@@ -1,0 +1,228 @@
+"""Binary operators compiled with inline fast paths.
+
+The common case (int or float with the same type, str with str for `+` and comparisons) runs
+inline in the closure; everything else goes through `operators`, which implements the full
+semantics and raises span-less errors that we locate here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import ast
+from .compile_support import as_async, is_async, located
+from .operators import BINARY
+from .runtime import Code
+from .source import Span
+from .values import equals
+
+_FAST_TYPES = (int, float)
+
+
+def binary(op: str, left: Code, right: Code, span: Span, rnode: ast.Node) -> Code:
+    slow = BINARY[op]
+    if is_async(left) or is_async(right):
+        aleft, aright = as_async(left), as_async(right)
+
+        async def binary_async(env: list[Any]) -> Any:
+            a = await aleft(env)
+            return located(span, slow, a, await aright(env))
+        return binary_async
+    maker = _MAKERS.get(op)
+    if maker is None:
+        return lambda env: located(span, slow, left(env), right(env))
+    if isinstance(rnode, ast.Literal) and type(rnode.value) in _FAST_TYPES:
+        const_maker = _CONST_MAKERS.get(op)
+        if const_maker is not None:
+            return const_maker(left, rnode.value, slow, span)  # type: ignore[no-any-return]
+    return maker(left, right, slow, span)  # type: ignore[no-any-return]
+
+
+# One maker per operator: Python cannot take an operator as a value without a call, and the
+# fast path must be a single inline expression to be worth having.
+def _add(left: Code, right: Code, slow: Any, span: Span) -> Code:
+    def add(env: list[Any]) -> Any:
+        a = left(env)
+        b = right(env)
+        t = type(a)
+        if t is type(b) and (t is int or t is float or t is str):
+            return a + b
+        return located(span, slow, a, b)
+    return add
+
+
+def _sub(left: Code, right: Code, slow: Any, span: Span) -> Code:
+    def sub(env: list[Any]) -> Any:
+        a = left(env)
+        b = right(env)
+        t = type(a)
+        if t is type(b) and (t is int or t is float):
+            return a - b
+        return located(span, slow, a, b)
+    return sub
+
+
+def _mul(left: Code, right: Code, slow: Any, span: Span) -> Code:
+    def mul(env: list[Any]) -> Any:
+        a = left(env)
+        b = right(env)
+        t = type(a)
+        if t is type(b) and (t is int or t is float):
+            return a * b
+        return located(span, slow, a, b)
+    return mul
+
+
+def _lt(left: Code, right: Code, slow: Any, span: Span) -> Code:
+    def lt(env: list[Any]) -> Any:
+        a = left(env)
+        b = right(env)
+        t = type(a)
+        if t is type(b) and (t is int or t is float or t is str):
+            return a < b
+        return located(span, slow, a, b)
+    return lt
+
+
+def _le(left: Code, right: Code, slow: Any, span: Span) -> Code:
+    def le(env: list[Any]) -> Any:
+        a = left(env)
+        b = right(env)
+        t = type(a)
+        if t is type(b) and (t is int or t is float or t is str):
+            return a <= b
+        return located(span, slow, a, b)
+    return le
+
+
+def _gt(left: Code, right: Code, slow: Any, span: Span) -> Code:
+    def gt(env: list[Any]) -> Any:
+        a = left(env)
+        b = right(env)
+        t = type(a)
+        if t is type(b) and (t is int or t is float or t is str):
+            return a > b
+        return located(span, slow, a, b)
+    return gt
+
+
+def _ge(left: Code, right: Code, slow: Any, span: Span) -> Code:
+    def ge(env: list[Any]) -> Any:
+        a = left(env)
+        b = right(env)
+        t = type(a)
+        if t is type(b) and (t is int or t is float or t is str):
+            return a >= b
+        return located(span, slow, a, b)
+    return ge
+
+
+def _eq(left: Code, right: Code, slow: Any, span: Span) -> Code:
+    def eq(env: list[Any]) -> Any:
+        a = left(env)
+        b = right(env)
+        t = type(a)
+        if t is type(b) and (t is int or t is str):
+            return a == b
+        return equals(a, b)
+    return eq
+
+
+def _ne(left: Code, right: Code, slow: Any, span: Span) -> Code:
+    def ne(env: list[Any]) -> Any:
+        a = left(env)
+        b = right(env)
+        t = type(a)
+        if t is type(b) and (t is int or t is str):
+            return a != b
+        return not equals(a, b)
+    return ne
+
+
+def _mod(left: Code, right: Code, slow: Any, span: Span) -> Code:
+    def mod(env: list[Any]) -> Any:
+        a = left(env)
+        b = right(env)
+        if type(a) is int and type(b) is int and b:
+            return a % b
+        return located(span, slow, a, b)
+    return mod
+
+
+_MAKERS = {
+    "+": _add, "-": _sub, "*": _mul, "<": _lt, "<=": _le, ">": _gt, ">=": _ge,
+    "==": _eq, "!=": _ne, "%": _mod,
+}
+
+
+# With a numeric literal on the right (n - 1, n < 2, i % 3 == 0) the literal's type is known.
+def _const_add(left: Code, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def add_c(env: list[Any]) -> Any:
+        a = left(env)
+        if type(a) is tc:
+            return a + c
+        return located(span, slow, a, c)
+    return add_c
+
+
+def _const_sub(left: Code, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def sub_c(env: list[Any]) -> Any:
+        a = left(env)
+        if type(a) is tc:
+            return a - c
+        return located(span, slow, a, c)
+    return sub_c
+
+
+def _const_lt(left: Code, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def lt_c(env: list[Any]) -> Any:
+        a = left(env)
+        if type(a) is tc:
+            return a < c
+        return located(span, slow, a, c)
+    return lt_c
+
+
+def _const_le(left: Code, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def le_c(env: list[Any]) -> Any:
+        a = left(env)
+        if type(a) is tc:
+            return a <= c
+        return located(span, slow, a, c)
+    return le_c
+
+
+def _const_gt(left: Code, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def gt_c(env: list[Any]) -> Any:
+        a = left(env)
+        if type(a) is tc:
+            return a > c
+        return located(span, slow, a, c)
+    return gt_c
+
+
+def _const_eq(left: Code, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def eq_c(env: list[Any]) -> Any:
+        a = left(env)
+        if type(a) is tc:
+            return a == c
+        return equals(a, c)
+    return eq_c
+
+
+_CONST_MAKERS = {
+    "+": _const_add, "-": _const_sub, "<": _const_lt, "<=": _const_le, ">": _const_gt,
+    "==": _const_eq,
+}

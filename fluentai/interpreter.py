@@ -1,0 +1,332 @@
+"""The interpreter: compiles programs and modules, hosts the effect handlers, and runs a
+program through its whole lifetime (top level, `main`, then whatever tasks it left running).
+
+`Interpreter` is the object compiled code and effect handlers talk to (`runtime.Host` and
+`effects.EffectContext`). `run_path` is the `fluentai run` command as a function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from . import ast
+from .builtins import new_globals
+from .compile_support import is_async
+from .compiler import Compiler, Module
+from .effects import EffectHandler, EffectRegistry, check_arity
+from .effects.error import Error
+from .effects.io import IO
+from .effects.random import Random
+from .effects.state import State
+from .effects.time import Time
+from .errors import FluentError, FluentSyntaxError, RuntimeFault
+from .parser import parse
+from .resources import stdlib_dir
+from .runtime import HANDLERS, Code, Function, call_value, spawn
+from .source import Source, Span
+from .values import Promise
+
+# Deterministic mode's clock starts here: 2024-01-01T00:00:00Z.
+DETERMINISTIC_EPOCH_MS = 1_704_067_200_000
+RECURSION_LIMIT = 12_000
+BUILTIN_EFFECTS: tuple[type[EffectHandler], ...] = (IO, Time, Random, State, Error)
+
+
+class LoadError(Exception):
+    """A program file that cannot be read: exit status `status`, message without span."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def read_source(path: str) -> Source:
+    p = Path(path)
+    if p.is_dir():
+        raise LoadError(f"{path} is a directory, not a program file", 2)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise LoadError(f"cannot open {path}: no such file", 2) from None
+    except OSError as e:
+        raise LoadError(f"cannot open {path}: {e.strerror}", 2) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = data[: e.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        src = Source(path, data.decode("utf-8", "replace"))
+        raise FluentSyntaxError(
+            f"invalid UTF-8 (byte 0x{data[e.start]:02x}); programs must be UTF-8 text",
+            Span(src, line, col),
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise LoadError(f"{path} is empty: nothing to run", 1)
+    return Source(path, text)
+
+
+class Interpreter:
+    def __init__(self, *, deterministic: bool = False, argv: list[str] | None = None) -> None:
+        self.deterministic = deterministic
+        self.argv = list(argv or [])
+        self.registry = EffectRegistry()
+        self._random = random.Random(0 if deterministic else None)
+        self._id_random = random.Random(1 if deterministic else None)
+        self._clock_ms = DETERMINISTIC_EPOCH_MS
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.modules: dict[Path, tuple[Module, Code]] = {}
+        self._loading: list[Path] = []
+        for effect in BUILTIN_EFFECTS:
+            self.registry.register(effect(self))
+
+    # ------------------------------------------------------------------ runtime.Host
+    def perform(self, effect: str, op: str, args: list[Any]) -> Any:
+        stack = HANDLERS.get()
+        for i in range(len(stack) - 1, -1, -1):
+            clause = stack[i].get((effect, op))
+            if clause is not None:
+                # The clause runs outside its own frame: a perform inside it goes outward.
+                token = HANDLERS.set(stack[:i])
+                try:
+                    return clause.call(_fit(args, clause))
+                finally:
+                    HANDLERS.reset(token)
+        handler, spec = self.registry.lookup(effect, op)
+        check_arity(effect, spec, args)
+        result = spec.fn(handler, *args)
+        if spec.is_async:
+            return spawn(result, self)
+        return result
+
+    def report(self, error: BaseException, context: str) -> None:
+        if isinstance(error, FluentError):
+            text = error.render()
+        else:
+            text = internal_error_text(error)
+        self.write_err(f"{text}\nnote: {context}\n")
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # ------------------------------------------------------------------ effects.EffectContext
+    def now_ms(self) -> int:
+        if self.deterministic:
+            return self._clock_ms
+        return int(time.time() * 1000)
+
+    async def sleep(self, ms: float) -> None:
+        start = self._clock_ms
+        await asyncio.sleep(ms / 1000)
+        if self.deterministic:
+            # The clock advances with sleeps; concurrent sleepers keep it monotonic.
+            self._clock_ms = max(self._clock_ms, start + int(ms))
+
+    def write_out(self, text: str) -> None:
+        out = sys.stdout
+        out.write(text)
+        out.flush()
+
+    def write_err(self, text: str) -> None:
+        err = sys.stderr
+        err.write(text)
+        err.flush()
+
+    def new_id(self, prefix: str = "") -> str:
+        return prefix + str(uuid.UUID(int=self._id_random.getrandbits(128), version=4))
+
+    def call(self, fn: Any, args: list[Any]) -> Any:
+        return call_value(fn, args)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> Promise:
+        return spawn(coro, self)
+
+    @property
+    def random(self) -> random.Random:
+        return self._random
+
+    # ------------------------------------------------------------------ compiling
+    def compile_module(self, source: Source, name: str, directory: Path | None,
+                       globals_: dict[str, Any] | None = None) -> tuple[Module, Code, int, Compiler]:
+        program = parse(source)
+        module = Module(name, source.name, globals_ if globals_ is not None else new_globals())
+        compiler = Compiler(self, module, lambda mod, span: self.load_module(mod, span, directory))
+        code, size = compiler.program(program)
+        return module, code, size, compiler
+
+    def load_module(self, name: str, span: Span, directory: Path | None) -> tuple[Module, Code]:
+        """Find, compile and cache module `name`: `name.flc` beside the importing file, else
+        the standard library. Returns the module and code that runs its top level once."""
+        candidates = [directory / f"{name}.flc"] if directory is not None else []
+        candidates.append(stdlib_dir() / f"{name}.flc")
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            raise FluentSyntaxError(f"no module named '{name}' (looked for {name}.flc beside "
+                                    f"the program and in the standard library)", span)
+        path = path.resolve()
+        if path in self.modules:
+            return self.modules[path]
+        if path in self._loading:
+            raise FluentSyntaxError(f"circular use of module '{name}'", span)
+        self._loading.append(path)
+        try:
+            try:
+                source = read_source(str(path))
+            except LoadError as e:
+                raise FluentSyntaxError(str(e), span) from None
+            module, code, size, _ = self.compile_module(source, name, path.parent)
+        finally:
+            self._loading.pop()
+        entry = (module, _run_once(code, size))
+        self.modules[path] = entry
+        return entry
+
+    # ------------------------------------------------------------------ running
+    async def run_program(self, source: Source) -> None:
+        """Compile and run a program to the end of its lifetime (SPEC §2)."""
+        directory = Path(source.name).parent
+        module, code, size, _ = self.compile_module(source, "__main__", directory)
+        module.globals["args"] = list(self.argv)
+        program = parse_cached(source)
+        env: list[Any] = [None] * size
+        result = code(env)
+        if is_async(code):
+            await result
+        main = module.globals.get("main")
+        if isinstance(main, Function) and not calls_main(program):
+            await main.invoke_async([])
+        while self.tasks:
+            await asyncio.wait(list(self.tasks))
+
+
+_parsed: dict[int, ast.Program] = {}
+
+
+def parse_cached(source: Source) -> ast.Program:
+    key = id(source)
+    if key not in _parsed:
+        _parsed.clear()
+        _parsed[key] = parse(source)
+    return _parsed[key]
+
+
+def calls_main(program: ast.Program) -> bool:
+    """Whether the top level (outside function bodies) calls `main` itself."""
+    stack: list[Any] = list(program.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDecl | ast.Lambda):
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.callee, ast.Var) and node.callee.name == "main":
+            return True
+        if isinstance(node, ast.Node):
+            for field in node.__slots__:  # type: ignore[attr-defined]
+                stack.append(getattr(node, field))
+        elif isinstance(node, tuple):
+            stack.extend(node)
+    return False
+
+
+def _run_once(code: Code, size: int) -> Code:
+    state: dict[str, Any] = {}
+
+    if is_async(code):
+        async def run_async(env: list[Any]) -> None:
+            if "done" not in state:
+                state["done"] = True
+                await code([None] * size)
+        return run_async
+
+    def run(env: list[Any]) -> None:
+        if "done" not in state:
+            state["done"] = True
+            code([None] * size)
+    return run
+
+
+def _fit(args: list[Any], fn: Any) -> list[Any]:
+    """Handler clauses may declare fewer or more parameters than the operation passes."""
+    n = fn.arity()
+    if n is None or n == len(args):
+        return args
+    return (args + [None] * n)[:n]
+
+
+def internal_error_text(error: BaseException) -> str:
+    text = (
+        f"internal error: {type(error).__name__}: {error}\n"
+        "This is a bug in fluentai, not in your program; please report it."
+    )
+    if os.environ.get("FLUENTAI_DEBUG") == "1":
+        text += "\n" + "".join(traceback.format_exception(error))
+    else:
+        text += " (set FLUENTAI_DEBUG=1 to see the Python traceback)"
+    return text
+
+
+def run_path(path: str, args: list[str] | None = None, deterministic: bool = False) -> int:
+    """`fluentai run PATH ARGS…`: 0 on success, 1 on a program error, 2 for a bad file."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)  # ints are unbounded, and so is their text
+    try:
+        source = read_source(path)
+    except LoadError as e:
+        sys.stderr.write(f"error: {e}\n")
+        return e.status
+    except FluentError as e:
+        sys.stderr.write(e.render() + "\n")
+        return 1
+    interp = Interpreter(deterministic=deterministic, argv=args)
+    return run_interpreter(interp, source)
+
+
+def run_interpreter(interp: Interpreter, source: Source) -> int:
+    try:
+        asyncio.run(_with_signals(interp.run_program(source)))
+    except FluentError as e:
+        sys.stdout.flush()
+        sys.stderr.write(e.render() + "\n")
+        return 1
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return 0  # SIGINT/SIGTERM: graceful shutdown (SPEC §2)
+    except RecursionError:
+        sys.stderr.write("error: stack overflow: too many nested calls\n")
+        return 1
+    except Exception as e:  # noqa: BLE001 - the user never sees a Python traceback
+        sys.stderr.write(internal_error_text(e) + "\n")
+        return 1
+    return 0
+
+
+async def _with_signals(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        try:
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread, or no signals here
+    try:
+        await coro
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+
+__all__ = ["Interpreter", "LoadError", "RuntimeFault", "read_source", "run_path"]

@@ -1,0 +1,159 @@
+"""Compiled `loop`, `while` and `for`.
+
+Bodies are statement-context code: they return BREAK, CONTINUE or a return signal; a
+`break`/`continue` buried in an expression raises instead, and both are handled here. A loop
+used as an expression turns a return signal into `ReturnEx` (expressions never yield
+signals). A loop's value is nil.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .compile_support import as_async, is_async, located
+from .operators import iterate, make_range
+from .runtime import BREAK, CONTINUE, BreakEx, Code, ContinueEx, ReturnEx
+from .source import Span
+from .values import truthy
+
+
+def _exit(signal: tuple[Any, ...], stmt: bool) -> Any:
+    if stmt:
+        return signal
+    raise ReturnEx(signal[0])
+
+
+def loop(body: Code, stmt: bool) -> Code:
+    if is_async(body):
+        async def loop_async(env: list[Any]) -> Any:
+            while True:
+                try:
+                    v = await body(env)
+                except BreakEx:
+                    return None
+                except ContinueEx:
+                    continue
+                if type(v) is tuple:
+                    if v is BREAK:
+                        return None
+                    if v is not CONTINUE:
+                        return _exit(v, stmt)
+        return loop_async
+
+    def loop_(env: list[Any]) -> Any:
+        while True:
+            try:
+                v = body(env)
+            except BreakEx:
+                return None
+            except ContinueEx:
+                continue
+            if type(v) is tuple:
+                if v is BREAK:
+                    return None
+                if v is not CONTINUE:
+                    return _exit(v, stmt)
+    return loop_
+
+
+def while_(cond: Code, body: Code, stmt: bool) -> Code:
+    if is_async(cond) or is_async(body):
+        acond, abody = as_async(cond), as_async(body)
+
+        async def while_async(env: list[Any]) -> Any:
+            while truthy(await acond(env)):
+                try:
+                    v = await abody(env)
+                except BreakEx:
+                    return None
+                except ContinueEx:
+                    continue
+                if type(v) is tuple:
+                    if v is BREAK:
+                        return None
+                    if v is not CONTINUE:
+                        return _exit(v, stmt)
+            return None
+        return while_async
+
+    def while_sync(env: list[Any]) -> Any:
+        while True:
+            c = cond(env)
+            if not (c is True or (c is not False and c is not None and truthy(c))):
+                return None
+            try:
+                v = body(env)
+            except BreakEx:
+                return None
+            except ContinueEx:
+                continue
+            if type(v) is tuple:
+                if v is BREAK:
+                    return None
+                if v is not CONTINUE:
+                    return _exit(v, stmt)
+    return while_sync
+
+
+def for_(iterable: Code | None, rng: tuple[Code, Code, bool] | None, slot: int,
+         fresh_size: int | None, body: Code, stmt: bool, span: Span) -> Code:
+    """`for x in iterable`; `rng` is (start, end, inclusive) when the iterable is a range
+    literal, which is then never built as a list. With `fresh_size`, every iteration gets its
+    own frame (a closure captured a variable of the body)."""
+    parts = [c for c in (iterable, *(rng[:2] if rng else ())) if c is not None]
+
+    pad = [None] * ((fresh_size or 1) - 1)
+    if is_async(body) or any(is_async(p) for p in parts):
+        abody = as_async(body)
+        aiter = as_async(iterable) if iterable is not None else None
+        arng = (as_async(rng[0]), as_async(rng[1]), rng[2]) if rng is not None else None
+
+        async def for_async(env: list[Any]) -> Any:
+            if arng is not None:
+                it: Any = located(span, make_range, await arng[0](env), await arng[1](env), arng[2])
+            else:
+                assert aiter is not None
+                it = located(span, iterate, await aiter(env))
+            for x in it:
+                frame = [env, *pad] if fresh_size else env
+                frame[slot] = x
+                try:
+                    v = await abody(frame)
+                except BreakEx:
+                    return None
+                except ContinueEx:
+                    continue
+                if type(v) is tuple:
+                    if v is BREAK:
+                        return None
+                    if v is not CONTINUE:
+                        return _exit(v, stmt)
+            return None
+        return for_async
+
+    def for_sync(env: list[Any]) -> Any:
+        if rng is not None:
+            it: Any = located(span, make_range, rng[0](env), rng[1](env), rng[2])
+        else:
+            assert iterable is not None
+            it = located(span, iterate, iterable(env))
+        for x in it:
+            if fresh_size:
+                frame = [env, *pad]
+                frame[slot] = x
+            else:
+                frame = env
+                env[slot] = x
+            try:
+                v = body(frame)
+            except BreakEx:
+                return None
+            except ContinueEx:
+                continue
+            if type(v) is tuple:
+                if v is BREAK:
+                    return None
+                if v is not CONTINUE:
+                    return _exit(v, stmt)
+        return None
+    return for_sync

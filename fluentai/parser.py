@@ -1,0 +1,535 @@
+"""Text to AST: runs the Lark LALR parser over `grammar/fluentai.lark`, turns the parse tree
+into `ast` nodes, and rephrases Lark's errors in the user's terms.
+
+The parser object is built once per process (Lark caches its tables on disk between runs).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from . import ast
+from .errors import FluentSyntaxError
+from .resources import grammar_path
+from .source import Source, Span
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=True,
+    )
+
+
+def parse(source: Source) -> ast.Program:
+    """Parse a whole program; raises FluentSyntaxError with a span on any error."""
+    try:
+        tree = _lark().parse(source.text)
+    except UnexpectedInput as e:
+        raise _syntax_error(source, e) from None
+    except RecursionError:
+        raise FluentSyntaxError(
+            "program is nested too deeply", Span(source, 1, 1)
+        ) from None
+    try:
+        program = _ToAst(source).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, FluentSyntaxError):
+            raise e.orig_exc from None
+        raise
+    except RecursionError:
+        raise FluentSyntaxError("program is nested too deeply", Span(source, 1, 1)) from None
+    assert isinstance(program, ast.Program)
+    return program
+
+
+# ----------------------------------------------------------------------------- tree → AST
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
+_ESCAPE_RE = re.compile(r"\\(u\{([0-9A-Fa-f]{1,6})\}|.|\n)", re.S)
+
+
+def _unescape(text: str, source: Source, line: int, column: int) -> str:
+    def replace(m: re.Match[str]) -> str:
+        if m.group(2) is not None:
+            code = int(m.group(2), 16)
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                raise FluentSyntaxError(
+                    f"invalid unicode escape '\\u{{{m.group(2)}}}'", _offset(source, text, m.start(), line, column)
+                )
+            return chr(code)
+        ch = m.group(1)
+        if ch in _ESCAPES:
+            return _ESCAPES[ch]
+        shown = "\\n" if ch == "\n" else ch
+        raise FluentSyntaxError(
+            f"unknown escape sequence '\\{shown}'", _offset(source, text, m.start(), line, column)
+        )
+
+    return _ESCAPE_RE.sub(replace, text)
+
+
+def _offset(source: Source, text: str, index: int, line: int, column: int) -> Span:
+    """Span of `text[index]`, where `text` starts at (line, column)."""
+    before = text[:index]
+    newlines = before.count("\n")
+    if newlines:
+        return Span(source, line + newlines, index - before.rfind("\n"))
+    return Span(source, line, column + index)
+
+
+BUILTIN_TYPES = frozenset(
+    {"string", "int", "float", "number", "bool", "list", "map", "any", "bytes"}
+)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer[Token, Any]):
+    """One method per grammar rule; each builds the node for it and nothing else."""
+
+    def __init__(self, source: Source) -> None:
+        super().__init__()
+        self.source = source
+
+    def _span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.source, 1, 1)
+        return Span(self.source, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tok(self, tok: Token) -> Span:
+        return Span(self.source, tok.line or 1, tok.column or 1)
+
+    # -- program and declarations
+    def start(self, meta: Any, c: list[Any]) -> ast.Program:
+        return ast.Program(Span(self.source, 1, 1), tuple(c))
+
+    def use_decl(self, meta: Any, c: list[Any]) -> ast.Use:
+        names = None if len(c) == 1 else tuple(str(n) for n in c[1:] if n is not None)
+        return ast.Use(self._span(meta), str(c[0]), names)
+
+    def visibility(self, meta: Any, c: list[Token]) -> str:
+        return str(c[0])
+
+    def function_decl(self, meta: Any, c: list[Any]) -> ast.FunctionDecl:
+        vis, is_async, name, params, _ret, body = c
+        return ast.FunctionDecl(
+            self._tok(name), str(name), tuple(params or ()), body, is_async is not None, vis == "public"
+        )
+
+    def params(self, meta: Any, c: list[ast.Param]) -> list[ast.Param]:
+        return c
+
+    lambda_params = params
+
+    def param(self, meta: Any, c: list[Any]) -> ast.Param:
+        name, typ, default = c
+        checked = typ if typ in BUILTIN_TYPES else None
+        return ast.Param(str(name), checked, self._tok(name), default)
+
+    def type(self, meta: Any, c: list[Any]) -> str:
+        # Only a bare built-in name is checked at calls (SPEC §2); anything else is accepted.
+        if len(c) == 2 and c[1] is None and isinstance(c[0], Token):
+            return str(c[0])
+        return "?"
+
+    # -- statements
+    def let_stmt(self, meta: Any, c: list[Any]) -> ast.Let:
+        vis, name, _typ, value = c
+        return ast.Let(self._tok(name), str(name), value, False, vis == "public")
+
+    def const_stmt(self, meta: Any, c: list[Any]) -> ast.Let:
+        vis, name, _typ, value = c
+        return ast.Let(self._tok(name), str(name), value, True, vis == "public")
+
+    def return_stmt(self, meta: Any, c: list[Any]) -> ast.Return:
+        return ast.Return(self._span(meta), c[0])
+
+    def break_stmt(self, meta: Any, c: list[Any]) -> ast.Break:
+        return ast.Break(self._span(meta))
+
+    def continue_stmt(self, meta: Any, c: list[Any]) -> ast.Continue:
+        return ast.Continue(self._span(meta))
+
+    def throw_stmt(self, meta: Any, c: list[Any]) -> ast.Throw:
+        return ast.Throw(self._span(meta), c[0])
+
+    def body(self, meta: Any, c: list[Any]) -> ast.Block:
+        return ast.Block(self._span(meta), tuple(c))
+
+    block = body
+
+    # -- expressions
+    def lambda1(self, meta: Any, c: list[Any]) -> ast.Lambda:
+        name, body = c
+        return ast.Lambda(self._span(meta), (ast.Param(str(name), None, self._tok(name)),), body)
+
+    def lambdan(self, meta: Any, c: list[Any]) -> ast.Lambda:
+        _lpar, params, body = c
+        return ast.Lambda(self._span(meta), tuple(params or ()), body)
+
+    def assign(self, meta: Any, c: list[Any]) -> ast.Assign:
+        target, op, value = c
+        if not isinstance(target, ast.Var | ast.Field | ast.Index):
+            raise FluentSyntaxError(
+                f"cannot assign to this expression (left of '{op}')", target.span
+            )
+        return ast.Assign(self._tok(op), target, str(op), value)
+
+    def pipe(self, meta: Any, c: list[Any]) -> ast.Pipe:
+        return ast.Pipe(self._span(meta), c[0], c[1])
+
+    def or_op(self, meta: Any, c: list[Any]) -> ast.Logical:
+        return ast.Logical(self._span(meta), "||", c[0], c[1])
+
+    def and_op(self, meta: Any, c: list[Any]) -> ast.Logical:
+        return ast.Logical(self._span(meta), "&&", c[0], c[1])
+
+    def binary(self, meta: Any, c: list[Any]) -> ast.Binary:
+        left, op, right = c
+        return ast.Binary(self._tok(op), str(op), left, right)
+
+    def range(self, meta: Any, c: list[Any]) -> ast.Range:
+        start, op, end = c
+        return ast.Range(self._tok(op), start, end, str(op) == "..=")
+
+    def unary(self, meta: Any, c: list[Any]) -> ast.Node:
+        op, operand = c
+        return ast.Unary(self._tok(op), str(op), operand)
+
+    def power(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return ast.Binary(self._span(meta), "**", c[0], c[1])
+
+    def method_call(self, meta: Any, c: list[Any]) -> ast.Node:
+        receiver, name, args = c
+        if name == "await" and not args:
+            return ast.Await(self._tok(name), receiver)
+        return ast.MethodCall(self._tok(name), receiver, str(name), tuple(args or ()))
+
+    def field(self, meta: Any, c: list[Any]) -> ast.Field:
+        return ast.Field(self._tok(c[1]), c[0], str(c[1]))
+
+    def call(self, meta: Any, c: list[Any]) -> ast.Call:
+        return ast.Call(self._span(meta), c[0], tuple(c[1] or ()))
+
+    def index(self, meta: Any, c: list[Any]) -> ast.Index:
+        return ast.Index(self._span(meta), c[0], c[1])
+
+    def args(self, meta: Any, c: list[Any]) -> list[Any]:
+        return c
+
+    def var(self, meta: Any, c: list[Token]) -> ast.Var:
+        return ast.Var(self._tok(c[0]), str(c[0]))
+
+    def printable(self, meta: Any, c: list[Any]) -> ast.Printable:
+        return ast.Printable(self._span(meta), c[0])
+
+    # -- literals
+    def int_lit(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return ast.Literal(self._tok(c[0]), int(c[0]))
+
+    def float_lit(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return ast.Literal(self._tok(c[0]), float(c[0]))
+
+    def string_lit(self, meta: Any, c: list[Token]) -> ast.Literal:
+        tok = c[0]
+        text = _unescape(tok[1:-1], self.source, tok.line or 1, (tok.column or 1) + 1)
+        return ast.Literal(self._tok(tok), text)
+
+    def true_lit(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return ast.Literal(self._tok(c[0]), True)
+
+    def false_lit(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return ast.Literal(self._tok(c[0]), False)
+
+    def nil_lit(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return ast.Literal(self._tok(c[0]), None)
+
+    def list_lit(self, meta: Any, c: list[Any]) -> ast.ListLit:
+        return ast.ListLit(self._span(meta), tuple(c[0] or ()))
+
+    def map_lit(self, meta: Any, c: list[Any]) -> ast.MapLit:
+        return ast.MapLit(self._span(meta), tuple(p for p in c[1:] if p is not None))
+
+    def pair(self, meta: Any, c: list[Any]) -> tuple[str, ast.Node]:
+        key = self.string_lit(meta, [c[0]]).value
+        return (key, c[1])
+
+    def fstring(self, meta: Any, c: list[Any]) -> ast.FString:
+        parts: list[str | ast.Node] = []
+        for piece in c[1:-1]:
+            if isinstance(piece, Token):
+                text = _unescape(piece, self.source, piece.line or 1, piece.column or 1)
+                parts.append(text.replace("{{", "{").replace("}}", "}"))
+            else:
+                parts.append(piece)
+        return ast.FString(self._span(meta), tuple(parts))
+
+    def fstring_expr(self, meta: Any, c: list[Any]) -> ast.Node:
+        node: ast.Node = c[0]
+        return node
+
+    # -- compound expressions
+    def if_expr(self, meta: Any, c: list[Any]) -> ast.If:
+        return ast.If(self._span(meta), c[0], c[1], c[2] if len(c) > 2 else None)
+
+    def loop_expr(self, meta: Any, c: list[Any]) -> ast.Loop:
+        return ast.Loop(self._span(meta), c[0])
+
+    def while_expr(self, meta: Any, c: list[Any]) -> ast.While:
+        return ast.While(self._span(meta), c[0], c[1])
+
+    def for_expr(self, meta: Any, c: list[Any]) -> ast.For:
+        return ast.For(self._span(meta), str(c[0]), c[1], c[2])
+
+    def try_expr(self, meta: Any, c: list[Any]) -> ast.Try:
+        body, catch, final = c
+        name, handler = catch if catch is not None else (None, None)
+        return ast.Try(self._span(meta), body, name, handler, final)
+
+    def catch_clause(self, meta: Any, c: list[Any]) -> tuple[str | None, ast.Block]:
+        if len(c) == 2:
+            return (str(c[0]), c[1])
+        return (None, c[0])
+
+    def perform_expr(self, meta: Any, c: list[Any]) -> ast.Perform:
+        effect, op, args = c
+        return ast.Perform(self._span(meta), str(effect), str(op), tuple(args or ()))
+
+    def handle_expr(self, meta: Any, c: list[Any]) -> ast.Handle:
+        return ast.Handle(self._span(meta), c[0], tuple(x for x in c[1:] if x is not None))
+
+    def handler_clause(self, meta: Any, c: list[Any]) -> ast.HandlerClause:
+        effect, op, *names, body = c
+        params = tuple(str(n) for n in names if n is not None)
+        return ast.HandlerClause(self._tok(effect), str(effect), str(op), params, body)
+
+    # -- match and patterns
+    def match_expr(self, meta: Any, c: list[Any]) -> ast.Match:
+        return ast.Match(self._span(meta), c[0], tuple(c[1:]))
+
+    def match_arm(self, meta: Any, c: list[Any]) -> ast.MatchArm:
+        return ast.MatchArm(c[0].span, c[0], c[1], c[2])
+
+    def alt_pattern(self, meta: Any, c: list[Any]) -> ast.AltPat:
+        return ast.AltPat(self._span(meta), tuple(c))
+
+    def wildcard(self, meta: Any, c: list[Any]) -> ast.WildcardPat:
+        return ast.WildcardPat(self._span(meta))
+
+    def bind_pattern(self, meta: Any, c: list[Token]) -> ast.BindPat:
+        return ast.BindPat(self._tok(c[0]), str(c[0]))
+
+    def literal_pattern(self, meta: Any, c: list[ast.Literal]) -> ast.LiteralPat:
+        return ast.LiteralPat(c[0].span, c[0].value)
+
+    def negative_pattern(self, meta: Any, c: list[Token]) -> ast.LiteralPat:
+        num = c[1]
+        value = -(float(num) if num.type == "FLOAT" else int(num))
+        return ast.LiteralPat(self._tok(c[0]), value)
+
+    def list_pattern(self, meta: Any, c: list[Any]) -> ast.ListPat:
+        items: list[ast.Node] = []
+        rest: str | None = None
+        has_rest = False
+        for item in c[0] or ():
+            if isinstance(item, tuple):
+                if has_rest:
+                    raise FluentSyntaxError("a list pattern can have only one '...'", self._span(meta))
+                has_rest, rest = True, item[0]
+            elif has_rest:
+                raise FluentSyntaxError("'...' must be the last item of a list pattern", item.span)
+            else:
+                items.append(item)
+        return ast.ListPat(self._span(meta), tuple(items), rest, has_rest)
+
+    def pattern_items(self, meta: Any, c: list[Any]) -> list[Any]:
+        return c
+
+    def rest_pattern(self, meta: Any, c: list[Any]) -> tuple[str]:
+        return (str(c[0]) if c else "_",)
+
+    def map_pattern(self, meta: Any, c: list[Any]) -> ast.MapPat:
+        return ast.MapPat(self._span(meta), tuple(p for p in c[1:] if p is not None))
+
+    def pattern_pair(self, meta: Any, c: list[Any]) -> tuple[str, ast.Node]:
+        key = self.string_lit(meta, [c[0]]).value
+        return (key, c[1])
+
+
+# ----------------------------------------------------------------------------- errors
+_OPENERS = {"LBRACE": "{", "MAP_LBRACE": "{", "LPAR": "(", "LAMBDA_LPAR": "(", "LSQB": "[",
+            "FSTRING_START": 'f"'}
+_CLOSERS = {"RBRACE": "{", "RPAR": "(", "RSQB": "[", "FSTRING_END": 'f"'}
+
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "INT": "a number",
+    "FLOAT": "a number",
+    "STRING": "a string",
+    "FSTRING_TEXT": "f-string text",
+    "FSTRING_START": "an f-string",
+    "FSTRING_END": "'\"'",
+    "MAP_LBRACE": "'{'",
+    "LAMBDA_LPAR": "'('",
+    "ASSIGN_OP": "'='",
+    "EQ_OP": "'=='",
+    "CMP_OP": "'<'",
+    "RANGE_OP": "'..'",
+    "MUL_OP": "'*'",
+    "$END": "end of input",
+}
+
+# Tokens that continue or end an expression: a state expecting none of them needs an operand.
+_WORD_RE = re.compile(
+    r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?|==|!=|<=|>=|=>|\|\||&&|\|>|\.\.\.|\.\.=?"
+    r"|[-+*/%=!<>.,:;(){}\[\]$?|&]"
+)
+_CONTINUATIONS = {"PLUS", "MUL_OP", "RBRACE", "RPAR", "RSQB", "COMMA", "$END", "SEMICOLON",
+                  "DOT", "EQ_OP", "FSTRING_TEXT", "FSTRING_END"}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_NAMES:
+        return _TERMINAL_NAMES[name]
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    if pattern.type == "str":
+        return f"'{pattern.value}'"
+    return name.lower()
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of input"
+    text = str(tok)
+    if tok.type == "STRING":
+        return "a string"
+    if tok.type in ("INT", "FLOAT"):
+        return f"number {text}"
+    if len(text) > 20:
+        text = text[:17] + "..."
+    return f"'{text}'"
+
+
+def _syntax_error(source: Source, e: UnexpectedInput) -> FluentSyntaxError:
+    if isinstance(e, UnexpectedCharacters):
+        ch = source.text[e.pos_in_stream] if e.pos_in_stream < len(source.text) else ""
+        span = Span(source, e.line, e.column)
+        if ch == '"':
+            return FluentSyntaxError("unterminated string", span)
+        if ch == "\\":
+            return FluentSyntaxError("unexpected '\\' (escapes belong inside strings)", span)
+        return FluentSyntaxError(f"unexpected character {ch!r}", span)
+    if isinstance(e, UnexpectedToken):
+        tok = e.token
+        stack = _value_stack(e)
+        if tok.type == "$END":
+            opener = _unclosed(stack)
+            if opener is not None:
+                what = "f-string" if opener.type == "FSTRING_START" else f"'{_OPENERS[opener.type]}'"
+                return FluentSyntaxError(
+                    f"unclosed {what} opened at {opener.line}:{opener.column}", _end_span(source)
+                )
+            span = _end_span(source)
+        else:
+            span = Span(source, tok.line or 1, tok.column or 1)
+        expected = set(e.expected or ())
+        if tok.type == "FSTRING_TEXT" and tok.type not in expected:
+            # Outside an f-string only the error-reporting lexer offers this catch-all
+            # pattern: find the token the user actually wrote there.
+            word = _WORD_RE.match(str(tok))
+            if word is None:
+                return FluentSyntaxError(f"unexpected character {str(tok)[0]!r}", span)
+            tok = Token("WORD", word.group(0), line=tok.line, column=tok.column)
+        opener = _unclosed(stack)
+        if tok.type == "FSTRING_END" and tok.type not in expected:
+            if opener is not None and opener.type == "LBRACE" and _inside_fstring(stack):
+                return FluentSyntaxError("expected '}' to end the f-string expression", span)
+            return FluentSyntaxError("unterminated string", span)
+        if "INT" in expected and not expected & _CONTINUATIONS:
+            prev = _last_token(stack)
+            after = f" after '{prev}'" if prev is not None else ""
+            return FluentSyntaxError(
+                f"expected an expression{after}, found {_describe_token(tok)}", span
+            )
+        if tok.type in _CLOSERS and _CLOSERS[tok.type] not in {
+            _OPENERS.get(t.type) for t in stack if isinstance(t, Token)
+        }:
+            return FluentSyntaxError(f"unmatched {_describe_token(tok)}", span)
+        if opener is not None:
+            # LALR merges lookaheads of shared rules (call and list arguments): keep only the
+            # closer that matches the innermost open bracket.
+            mine = {"{": "RBRACE", "(": "RPAR", "[": "RSQB", 'f"': "FSTRING_END"}[
+                _OPENERS[opener.type]
+            ]
+            expected = {t for t in expected if t not in _CLOSERS or t == mine}
+        shown = sorted({_describe_terminal(t) for t in expected})
+        if 0 < len(shown) <= 4:
+            options = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+            return FluentSyntaxError(f"expected {options}, found {_describe_token(tok)}", span)
+        if opener is not None:
+            closer = {"{": "}", "(": ")", "[": "]", 'f"': '"'}[_OPENERS[opener.type]]
+            return FluentSyntaxError(
+                f"unexpected {_describe_token(tok)}; is a '{closer}' missing for the "
+                f"'{_OPENERS[opener.type]}' opened at {opener.line}:{opener.column}?",
+                span,
+            )
+        return FluentSyntaxError(f"unexpected {_describe_token(tok)}", span)
+    if isinstance(e, UnexpectedEOF):
+        return FluentSyntaxError("unexpected end of input", _end_span(source))
+    return FluentSyntaxError(str(e), Span(source, 1, 1))
+
+
+def _value_stack(e: UnexpectedToken) -> list[Any]:
+    ip = getattr(e, "interactive_parser", None)
+    if ip is None:
+        return []
+    return list(ip.parser_state.value_stack)
+
+
+def _inside_fstring(stack: list[Any]) -> bool:
+    return any(isinstance(t, Token) and t.type == "FSTRING_START" for t in stack)
+
+
+def _unclosed(stack: list[Any]) -> Token | None:
+    open_: list[Token] = []
+    for tok in stack:
+        if not isinstance(tok, Token):
+            continue
+        if tok.type in _OPENERS:
+            open_.append(tok)
+        elif tok.type in _CLOSERS and open_:
+            open_.pop()
+    return open_[-1] if open_ else None
+
+
+def _last_token(stack: list[Any]) -> str | None:
+    if stack and isinstance(stack[-1], Token):
+        return str(stack[-1])
+    return None
+
+
+def _end_span(source: Source) -> Span:
+    text = source.text.rstrip()
+    if not text:
+        return Span(source, 1, 1)
+    line = text.count("\n") + 1
+    col = len(text) - (text.rfind("\n") + 1) + 1
+    return Span(source, line, col)

@@ -1,0 +1,105 @@
+"""Golden tests: every runnable `examples/*.flc` (not subfolders) against its recorded output.
+
+`examples/NAME.flc` runs like `fluentai run --deterministic examples/NAME.flc` from the
+repository root. Its stdout must equal `examples/NAME.out`; its stderr must equal
+`examples/NAME.err` and its exit status the number in `examples/NAME.status` when those
+files exist (absent: empty stderr, status 0). A file whose first line is `// module` is a
+module used by other examples and has no golden.
+
+Rewrite the goldens after checking the new output by hand:
+    pytest tests/test_examples.py --update-goldens
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+TIMEOUT_SECONDS = 60
+
+
+def is_module(path: Path) -> bool:
+    with path.open(encoding="utf-8") as f:
+        return f.readline().strip() == "// module"
+
+
+def runnable_examples() -> list[Path]:
+    return sorted(p for p in EXAMPLES.glob("*.flc") if not is_module(p))
+
+
+class ProgramTimeout(BaseException):
+    """A BaseException, so an interpreter's `except Exception` does not swallow it."""
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    def on_alarm(signum: int, frame: object) -> None:
+        raise ProgramTimeout(f"example still running after {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _write_or_remove(path: Path, text: str, keep: bool) -> None:
+    if keep:
+        path.write_text(text, encoding="utf-8")
+    elif path.exists():
+        path.unlink()
+
+
+@pytest.mark.parametrize("example", runnable_examples(), ids=lambda p: p.name)
+def test_example(
+    example: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    update_goldens: bool,
+) -> None:
+    from fluentai.interpreter import run_path
+
+    monkeypatch.chdir(ROOT)
+    rel = f"examples/{example.name}"
+    capsys.readouterr()
+    try:
+        with time_limit(TIMEOUT_SECONDS):
+            status = run_path(rel, deterministic=True)
+    except ProgramTimeout:
+        out, err = capsys.readouterr()
+        pytest.fail(f"{rel}: timed out\n--- stdout ---\n{out}--- stderr ---\n{err}")
+    out, err = capsys.readouterr()
+
+    out_file = example.with_suffix(".out")
+    err_file = example.with_suffix(".err")
+    status_file = example.with_suffix(".status")
+
+    if update_goldens:
+        _write_or_remove(out_file, out, keep=True)
+        _write_or_remove(err_file, err, keep=err != "")
+        _write_or_remove(status_file, f"{status}\n", keep=status != 0)
+        return
+
+    assert out_file.exists(), f"{out_file.name} missing: run pytest {__file__} --update-goldens"
+    want_out = out_file.read_text(encoding="utf-8")
+    want_err = err_file.read_text(encoding="utf-8") if err_file.exists() else ""
+    want_status = int(status_file.read_text().strip()) if status_file.exists() else 0
+    context = f"\n--- stdout ---\n{out}--- stderr ---\n{err}--- exit status: {status}"
+    assert out == want_out, f"{rel}: stdout differs from {out_file.name}" + context
+    assert err == want_err, f"{rel}: stderr differs from {err_file.name}" + context
+    assert status == want_status, f"{rel}: exit status {status}, expected {want_status}" + context
+
+
+def test_every_example_has_a_golden() -> None:
+    """A golden without its program (or the reverse) is a mistake."""
+    programs = {p.stem for p in runnable_examples()}
+    goldens = {p.stem for p in EXAMPLES.glob("*.out")}
+    assert goldens <= programs, f"goldens without a program: {sorted(goldens - programs)}"

@@ -1,0 +1,157 @@
+"""Behaviour tests: every `tests/spec/**/*.flc` program, checked against its own comments.
+
+Each program states what it must do in comments (SPEC sections 1-5):
+
+  // expect: TEXT        one per expected stdout line, in order; the whole stdout must be
+                         exactly these lines (no expect lines: no stdout at all)
+  // expect-error: TEXT  stderr must contain TEXT (each one); the exit status must then be 1
+                         unless `// exit: N` says otherwise
+  // exit: N             the expected exit status
+
+Without `expect-error`, the exit status must be 0 (or N) and stderr must be empty. A file
+whose first line is `// module` is a module imported by other tests, not a test itself.
+
+The programs run in-process through `fluentai.interpreter.run_path`, like `fluentai run`.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+SPEC_DIR = Path(__file__).parent / "spec"
+TIMEOUT_SECONDS = 30
+
+_EXPECT = re.compile(r"//\s?expect: ?(.*)$")
+_EXPECT_ERROR = re.compile(r"//\s?expect-error: ?(.*)$")
+_EXIT = re.compile(r"//\s?exit:\s*(\d+)\s*$")
+
+
+def is_module(path: Path) -> bool:
+    """A module (imported by tests) starts with the line `// module`."""
+    with path.open(encoding="utf-8") as f:
+        return f.readline().strip() == "// module"
+
+
+def spec_programs() -> list[Path]:
+    return sorted(p for p in SPEC_DIR.rglob("*.flc") if not is_module(p))
+
+
+@dataclass
+class Expectations:
+    stdout_lines: list[str] = field(default_factory=list)
+    stderr_contains: list[str] = field(default_factory=list)
+    exit_status: int | None = None
+
+    @property
+    def status(self) -> int:
+        if self.exit_status is not None:
+            return self.exit_status
+        return 1 if self.stderr_contains else 0
+
+    @property
+    def stdout(self) -> str:
+        return "".join(line + "\n" for line in self.stdout_lines)
+
+
+def parse_expectations(text: str) -> Expectations:
+    exp = Expectations()
+    for line in text.splitlines():
+        if m := _EXPECT_ERROR.search(line):
+            exp.stderr_contains.append(m.group(1))
+        elif m := _EXPECT.search(line):
+            exp.stdout_lines.append(m.group(1))
+        elif m := _EXIT.search(line):
+            exp.exit_status = int(m.group(1))
+    return exp
+
+
+class ProgramTimeout(BaseException):
+    """A BaseException, so an interpreter's `except Exception` does not swallow it."""
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Fail (instead of hanging the suite) when a program runs too long."""
+
+    def on_alarm(signum: int, frame: object) -> None:
+        raise ProgramTimeout(f"program still running after {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_program(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from fluentai.interpreter import run_path
+
+    capsys.readouterr()  # drop anything captured before the program starts
+    try:
+        with time_limit(TIMEOUT_SECONDS):
+            status = run_path(str(path))
+    except ProgramTimeout:
+        out, err = capsys.readouterr()
+        pytest.fail(f"{path.name}: timed out\n--- stdout ---\n{out}--- stderr ---\n{err}")
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def describe(path: Path, exp: Expectations, status: int, out: str, err: str) -> str:
+    return (
+        f"\n{path.relative_to(SPEC_DIR)}"
+        f"\n--- expected exit {exp.status}, got {status}"
+        f"\n--- expected stdout ---\n{exp.stdout}"
+        f"--- actual stdout ---\n{out}"
+        f"--- expected stderr to contain ---\n"
+        + "".join(f"{s!r}\n" for s in exp.stderr_contains)
+        + f"--- actual stderr ---\n{err}"
+    )
+
+
+@pytest.mark.parametrize(
+    "path", spec_programs(), ids=lambda p: str(p.relative_to(SPEC_DIR))
+)
+def test_spec_program(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    exp = parse_expectations(path.read_text(encoding="utf-8"))
+    status, out, err = run_program(path, capsys)
+    msg = describe(path, exp, status, out, err)
+
+    # SPEC §8: diagnostics show FluentAI frames, never Python ones.
+    assert "Traceback (most recent call last)" not in err, "Python traceback leaked" + msg
+    assert out == exp.stdout, "stdout differs" + msg
+    if exp.stderr_contains:
+        missing = [s for s in exp.stderr_contains if s not in err]
+        assert not missing, f"stderr lacks {missing!r}" + msg
+    else:
+        assert err == "", "unexpected stderr" + msg
+    assert status == exp.status, "exit status differs" + msg
+
+
+def test_spec_tree_is_not_empty() -> None:
+    """Guard against a glob that silently matches nothing."""
+    sections = {p.relative_to(SPEC_DIR).parts[0] for p in spec_programs()}
+    assert {"s1_lexical", "s2_structure", "s3_statements", "s4_values", "s5_async"} <= sections
+
+
+def test_expectation_parser() -> None:
+    exp = parse_expectations(
+        'print("a // b") // expect: a // b\n'
+        "print(f\"\") // expect:\n"
+        "// expect-error: :3:9: error:\n"
+        "// exit: 0\n"
+    )
+    assert exp.stdout_lines == ["a // b", ""]
+    assert exp.stderr_contains == [":3:9: error:"]
+    assert exp.status == 0
+    assert parse_expectations("// expect-error: boom").status == 1
+    assert parse_expectations("print(1)").stdout == ""
