@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compile_support import as_async, is_async
+from .compile_support import as_async, global_read, is_async
 from .errors import FluentError, TypeErr
 from .methods import lookup_method
 from .runtime import Code, Function, ReturnEx, StackOverflow
@@ -21,7 +21,7 @@ from .values import Callable, type_of
 def slow_call(f: Any, args: list[Any], span: Span, name: str = "") -> Any:
     if isinstance(f, Callable):
         try:
-            return f.call(args)
+            return f.call(args, span)
         except FluentError as e:
             if e.span is None:
                 e.span = span
@@ -67,6 +67,8 @@ def compile_call(callee: Code, args: list[Code], span: Span, name: str) -> Code:
                 return _enter(f, [f.env, *f.pad], span)
             return slow_call(f, [], span, name)
         return call0
+    if n == 1 and global_read(callee) is not None:
+        return _call1_global(callee, args[0], span, name)
     if n == 1:
         (a0,) = args
 
@@ -144,3 +146,30 @@ def compile_method_call(receiver: Code, name: str, args: list[Code], span: Span,
     def method(env: list[Any]) -> Any:
         return call_method(receiver(env), name, [a(env) for a in args], span, globals_)
     return method
+
+
+def _call1_global(callee: Code, a0: Code, span: Span, name: str) -> Code:
+    """`f(x)` where `f` is a module global: the lookup happens inline (recursive calls)."""
+    read = global_read(callee)
+    assert read is not None
+    g, gname = read
+
+    def call1g(env: list[Any]) -> Any:
+        try:
+            f = g[gname]
+        except KeyError:
+            f = callee(env)  # raises the NameError with its span
+        x = a0(env)
+        if type(f) is Function and f.fast and f.nparams == 1:
+            try:
+                r = f.body([f.env, x, *f.pad])
+            except ReturnEx as e:
+                return e.value
+            except FluentError as e:
+                e.trace.append((f.name, span))
+                raise
+            except RecursionError:
+                raise StackOverflow("stack overflow: too many nested calls", span) from None
+            return r[0] if type(r) is tuple else r
+        return slow_call(f, [x], span, name)
+    return call1g

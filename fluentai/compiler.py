@@ -38,7 +38,8 @@ from .runtime import (
 from .scope import Block, Frame
 from .source import Span
 from .values import Callable, Promise, display, truthy, type_of
-from .compile_support import as_async, is_async, located
+from .compile_support import (as_async, is_async, local_reader, local_slot, located,
+                               mark_global_reader)
 
 
 class Module:
@@ -256,11 +257,11 @@ class Compiler:
                     return g[name]
                 except KeyError:
                     raise NameErr(f"'{name}' is not defined").at(span) from None
-            return get_global
+            return mark_global_reader(get_global, g, name)
         binding, depth = found
         slot = binding.slot
         if depth == 0:
-            return lambda env: env[slot]
+            return local_reader(slot)
         if depth == 1:
             return lambda env: env[0][slot]
         if depth == 2:
@@ -545,6 +546,18 @@ class Compiler:
                     return await athen(env)
                 return await aelse(env) if aelse is not None else None
             return if_async
+        if orelse is None and stmt and _is_plain_return(node.then):
+            ret = node.then.body[0]
+            assert isinstance(ret, ast.Return)
+            value = self.expr(ret.value) if ret.value is not None else _const(None)
+            if not is_async(value):
+                # `if c { return v }`: the guard clause of most functions, fused into one step.
+                def if_return(env: list[Any]) -> Any:
+                    c = cond(env)
+                    if c is True or (c is not False and c is not None and truthy(c)):
+                        return (value(env),)
+                    return None
+                return if_return
         if orelse is None:
             def if_(env: list[Any]) -> Any:
                 c = cond(env)
@@ -569,6 +582,9 @@ class Compiler:
                 async def return_signal_async(env: list[Any]) -> Any:
                     return (await value(env),)
                 return return_signal_async
+            read = local_slot(value)
+            if read is not None:
+                return lambda env: (env[read],)
             return lambda env: (value(env),)
         if is_async(value):
             async def return_raise_async(env: list[Any]) -> Any:
@@ -681,6 +697,10 @@ class Compiler:
 
 
 # ---------------------------------------------------------------------- helpers
+def _is_plain_return(block: ast.Block) -> bool:
+    return len(block.body) == 1 and isinstance(block.body[0], ast.Return)
+
+
 def _const(value: Any) -> Code:
     return lambda env: value
 

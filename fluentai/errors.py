@@ -126,16 +126,27 @@ def render_diagnostic(
         out.append(" " * (len(gutter) - 2) + "| " + " " * caret_col + "^")
     if trace:
         out.append("traceback (most recent call last):")
-        frames = list(reversed(trace))
-        if len(frames) > MAX_TRACE_SHOWN:
-            half = MAX_TRACE_SHOWN // 2
-            hidden = len(frames) - 2 * half
-            frames = frames[:half] + [("", span)] + frames[-half:]
-        else:
-            hidden = 0
-        for name, where in frames:
-            if not name:
-                out.append(f"  ... {hidden} more calls ...")
-                continue
-            out.append(f"  {where}: in call to {name}")
+        out.extend(_trace_lines(list(reversed(trace))))
     return "\n".join(out)
+
+
+def _trace_lines(frames: list[tuple[str, Span]]) -> list[str]:
+    """One line per call, runs of identical calls (recursion) folded, very long traces cut
+    in the middle."""
+    folded: list[tuple[str, int]] = []
+    for name, where in frames:
+        line = f"  {where}: in call to {name}"
+        if folded and folded[-1][0] == line:
+            folded[-1] = (line, folded[-1][1] + 1)
+        else:
+            folded.append((line, 1))
+    lines: list[str] = []
+    for line, count in folded:
+        lines.append(line)
+        if count > 1:
+            lines.append(f"  ... the call above repeated {count - 1} more times")
+    if len(lines) > MAX_TRACE_SHOWN:
+        half = MAX_TRACE_SHOWN // 2
+        hidden = len(lines) - 2 * half
+        lines = lines[:half] + [f"  ... {hidden} more lines ..."] + lines[-half:]
+    return lines

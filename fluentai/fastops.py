@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ast
-from .compile_support import as_async, is_async, located
+from .compile_support import as_async, is_async, local_slot, located
 from .operators import BINARY
 from .runtime import Code
 from .source import Span
@@ -32,6 +32,9 @@ def binary(op: str, left: Code, right: Code, span: Span, rnode: ast.Node) -> Cod
     if maker is None:
         return lambda env: located(span, slow, left(env), right(env))
     if isinstance(rnode, ast.Literal) and type(rnode.value) in _FAST_TYPES:
+        slot = local_slot(left)
+        if slot is not None and op in _SLOT_CONST_MAKERS:
+            return _SLOT_CONST_MAKERS[op](slot, rnode.value, slow, span)  # type: ignore[no-any-return]
         const_maker = _CONST_MAKERS.get(op)
         if const_maker is not None:
             return const_maker(left, rnode.value, slow, span)  # type: ignore[no-any-return]
@@ -225,4 +228,66 @@ def _const_eq(left: Code, c: Any, slow: Any, span: Span) -> Code:
 _CONST_MAKERS = {
     "+": _const_add, "-": _const_sub, "<": _const_lt, "<=": _const_le, ">": _const_gt,
     "==": _const_eq,
+}
+
+
+# A current-frame variable against a numeric literal (n - 1, i < 10): no closure call at all.
+def _slot_const_add(slot: int, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def add_sc(env: list[Any]) -> Any:
+        a = env[slot]
+        if type(a) is tc:
+            return a + c
+        return located(span, slow, a, c)
+    return add_sc
+
+
+def _slot_const_sub(slot: int, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def sub_sc(env: list[Any]) -> Any:
+        a = env[slot]
+        if type(a) is tc:
+            return a - c
+        return located(span, slow, a, c)
+    return sub_sc
+
+
+def _slot_const_lt(slot: int, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def lt_sc(env: list[Any]) -> Any:
+        a = env[slot]
+        if type(a) is tc:
+            return a < c
+        return located(span, slow, a, c)
+    return lt_sc
+
+
+def _slot_const_le(slot: int, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def le_sc(env: list[Any]) -> Any:
+        a = env[slot]
+        if type(a) is tc:
+            return a <= c
+        return located(span, slow, a, c)
+    return le_sc
+
+
+def _slot_const_gt(slot: int, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def gt_sc(env: list[Any]) -> Any:
+        a = env[slot]
+        if type(a) is tc:
+            return a > c
+        return located(span, slow, a, c)
+    return gt_sc
+
+
+_SLOT_CONST_MAKERS = {
+    "+": _slot_const_add, "-": _slot_const_sub, "<": _slot_const_lt, "<=": _slot_const_le,
+    ">": _slot_const_gt,
 }

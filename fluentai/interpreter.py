@@ -38,7 +38,7 @@ from .values import Promise
 
 # Deterministic mode's clock starts here: 2024-01-01T00:00:00Z.
 DETERMINISTIC_EPOCH_MS = 1_704_067_200_000
-RECURSION_LIMIT = 12_000
+RECURSION_LIMIT = 20_000
 BUILTIN_EFFECTS: tuple[type[EffectHandler], ...] = (IO, Time, Random, State, Error)
 
 
@@ -303,6 +303,11 @@ def run_interpreter(interp: Interpreter, source: Source) -> int:
         return 1
     except (KeyboardInterrupt, asyncio.CancelledError):
         return 0  # SIGINT/SIGTERM: graceful shutdown (SPEC §2)
+    except BrokenPipeError:
+        # The reader of our output went away (`fluentai run x | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except RecursionError:
         sys.stderr.write("error: stack overflow: too many nested calls\n")
         return 1

@@ -429,6 +429,10 @@ def _describe_token(tok: Token) -> str:
 
 
 def _syntax_error(source: Source, e: UnexpectedInput) -> FluentSyntaxError:
+    comment = _unterminated_comment(source.text)
+    if comment is not None:
+        return FluentSyntaxError("unterminated comment: '/*' is never closed by '*/'",
+                                 Span(source, *comment))
     if isinstance(e, UnexpectedCharacters):
         ch = source.text[e.pos_in_stream] if e.pos_in_stream < len(source.text) else ""
         span = Span(source, e.line, e.column)
@@ -533,3 +537,28 @@ def _end_span(source: Source) -> Span:
     line = text.count("\n") + 1
     col = len(text) - (text.rfind("\n") + 1) + 1
     return Span(source, line, col)
+
+
+def _unterminated_comment(text: str) -> tuple[int, int] | None:
+    """Where a `/*` opens that no `*/` closes (outside strings and line comments), if any:
+    the lexer alone would see a `/` and a `*` there."""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                line = text.count("\n", 0, i) + 1
+                return line, i - (text.rfind("\n", 0, i) + 1) + 1
+            i = end + 2
+        else:
+            i += 1
+    return None

@@ -157,11 +157,12 @@ class Function(Callable):
                     f"got {type_of(v)}"
                 )
 
-    def call(self, args: list[Any]) -> Any:
-        """Call from Python (builtins, effects): same semantics as a FluentAI call."""
+    def call(self, args: list[Any], span: Span | None = None) -> Any:
+        """Call from Python (builtins, effects) or a call site's slow path; `span` is the
+        call site, recorded in the traceback of a promise that fails later."""
         frame = self.frame(args)
         if self.is_async:
-            return self._start(frame)
+            return self._start(frame, span)
         if self.body_is_async:
             return run_to_completion(self._run_async(frame), self.name)
         return self._run(frame)
@@ -184,13 +185,21 @@ class Function(Callable):
             raise StackOverflow("stack overflow: too many nested calls") from None
         return r[0] if type(r) is tuple else r
 
-    def _start(self, frame: list[Any]) -> Promise:
+    def _start(self, frame: list[Any], span: Span | None = None) -> Promise:
         if not self.body_is_async:
             try:
                 return Promise.resolved(self._run(frame))
             except FluentError as e:
+                e.trace.append((self.name, span or self.span))
                 return failed_promise(e, self.host)
-        return start_eager(self._run_async(frame), self.host)
+        return start_eager(self._run_traced(frame, span or self.span), self.host)
+
+    async def _run_traced(self, frame: list[Any], span: Span) -> Any:
+        try:
+            return await self._run_async(frame)
+        except FluentError as e:
+            e.trace.append((self.name, span))
+            raise
 
     def invoke_async(self, args: list[Any]) -> Awaitable[Any]:
         """Run to completion as a coroutine whatever the declaration: for the runtime's own
@@ -198,7 +207,7 @@ class Function(Callable):
         frame = self.frame(args)
         if self.body_is_async:
             return self._run_async(frame)
-        return _ready(self._run(frame) if not self.is_async else self._start(frame))
+        return _ready(self._run(frame) if not self.is_async else self._start(frame, self.span))
 
 
 async def _ready(value: Any) -> Any:

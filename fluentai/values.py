@@ -22,8 +22,9 @@ class Callable:
     __slots__ = ("name",)
     name: str
 
-    def call(self, args: list[Any]) -> Any:
-        """Call synchronously; async user functions return a `Promise`."""
+    def call(self, args: list[Any], span: Any = None) -> Any:
+        """Call synchronously; async user functions return a `Promise`. `span`: the call
+        site, when there is one."""
         raise NotImplementedError  # abstract: every concrete callable overrides it
 
     def arity(self) -> int | None:
@@ -42,7 +43,7 @@ class Builtin(Callable):
         self.min_args = min_args
         self.max_args = max_args
 
-    def call(self, args: list[Any]) -> Any:
+    def call(self, args: list[Any], span: Any = None) -> Any:
         n = len(args)
         if n < self.min_args or (self.max_args is not None and n > self.max_args):
             raise TypeErr(f"{self.name}() {expect_args(self.min_args, self.max_args)}, got {n}")

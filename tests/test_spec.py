@@ -17,7 +17,11 @@ The programs run in-process through `fluentai.interpreter.run_path`, like `fluen
 from __future__ import annotations
 
 import re
+import select
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -118,9 +122,7 @@ def describe(path: Path, exp: Expectations, status: int, out: str, err: str) -> 
     )
 
 
-@pytest.mark.parametrize(
-    "path", spec_programs(), ids=lambda p: str(p.relative_to(SPEC_DIR))
-)
+@pytest.mark.parametrize("path", spec_programs(), ids=lambda p: str(p.relative_to(SPEC_DIR)))
 def test_spec_program(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     exp = parse_expectations(path.read_text(encoding="utf-8"))
     status, out, err = run_program(path, capsys)
@@ -146,7 +148,7 @@ def test_spec_tree_is_not_empty() -> None:
 def test_expectation_parser() -> None:
     exp = parse_expectations(
         'print("a // b") // expect: a // b\n'
-        "print(f\"\") // expect:\n"
+        'print(f"") // expect:\n'
         "// expect-error: :3:9: error:\n"
         "// exit: 0\n"
     )
@@ -155,3 +157,87 @@ def test_expectation_parser() -> None:
     assert exp.status == 0
     assert parse_expectations("// expect-error: boom").status == 1
     assert parse_expectations("print(1)").stdout == ""
+
+
+# ---------------------------------------------------------------------------
+# Rules that need a real process: output into a pipe, and signals (SPEC §2, §3).
+# ---------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _start(program: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "fluentai", "run", str(program)],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    """The next stdout line, or '' if none arrives within `timeout` seconds."""
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    return proc.stdout.readline() if ready else ""
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    if proc.poll() is None:
+        proc.kill()
+    out, err = proc.communicate(timeout=10)
+    return out, err
+
+
+def test_print_is_flushed_into_a_pipe(tmp_path: Path) -> None:
+    """SPEC §3: everything a program prints reaches stdout at once, also into a pipe."""
+    program = tmp_path / "flush.flc"
+    program.write_text(
+        'print("first line")\nperform Time.sleep(20000).await()\nprint("much later")\n',
+        encoding="utf-8",
+    )
+    proc = _start(program)
+    try:
+        line = _read_line(proc, timeout=10)
+    finally:
+        _out, err = _stop(proc)
+    assert line == "first line\n", f"first line not flushed; got {line!r}, stderr: {err}"
+
+
+SIGNAL_PROGRAMS = {
+    "running-task": (
+        "async function ticker() { loop { perform Time.sleep(50).await() } }\n"
+        'function main() { ticker(); print("ready") }\n'
+    ),
+    "server": (
+        "async function main() {\n"
+        "  let server = perform HttpServer.listen(0).await()\n"
+        '  print("ready")\n'
+        "}\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("kind", sorted(SIGNAL_PROGRAMS))
+def test_signal_ends_a_running_program_with_status_0(
+    tmp_path: Path, kind: str, signame: str
+) -> None:
+    """SPEC §2: a program with running tasks or servers keeps running after `main`
+    returns, until SIGINT/SIGTERM: graceful shutdown, exit status 0."""
+    program = tmp_path / f"{kind}.flc"
+    program.write_text(SIGNAL_PROGRAMS[kind], encoding="utf-8")
+    proc = _start(program)
+    try:
+        line = _read_line(proc, timeout=10)
+        assert line == "ready\n", f"program did not start; got {line!r}"
+        time.sleep(0.3)
+        assert proc.poll() is None, "program ended although it still had work running"
+        proc.send_signal(getattr(signal, signame))
+        status = proc.wait(timeout=10)
+    finally:
+        _out, err = _stop(proc)
+    assert status == 0, f"exit status {status} after {signame}; stderr:\n{err}"
+    assert "Traceback (most recent call last)" not in err, err
