@@ -17,8 +17,16 @@ from typing import Any
 
 from . import ast, control, loops
 from .calls import compile_call, compile_method_call
-from .fastops import binary
+from .compile_support import (
+    as_async,
+    is_async,
+    local_reader,
+    local_slot,
+    located,
+    mark_global_reader,
+)
 from .errors import FluentError, FluentSyntaxError, NameErr, RuntimeFault, Thrown, TypeErr
+from .fastops import binary
 from .methods import lookup_method
 from .operators import BINARY, get_field, get_index, make_range, negate, set_field, set_index
 from .patterns import PatternCompiler
@@ -38,8 +46,6 @@ from .runtime import (
 from .scope import Block, Frame
 from .source import Span
 from .values import Callable, Promise, display, truthy, type_of
-from .compile_support import (as_async, is_async, local_reader, local_slot, located,
-                               mark_global_reader)
 
 
 class Module:
@@ -804,17 +810,3 @@ def _sequence(codes: list[Code], stmt: bool) -> Code:
         return last_s(env)
     return seq
 
-
-__all__ = [
-    "HANDLERS",
-    "BreakEx",
-    "Callable",
-    "Compiler",
-    "ContinueEx",
-    "Module",
-    "StackOverflow",
-    "call_value",
-    "iter_for",
-    "lookup_method",
-    "type_of",
-]

@@ -148,5 +148,5 @@ def _trace_lines(frames: list[tuple[str, Span]]) -> list[str]:
     if len(lines) > MAX_TRACE_SHOWN:
         half = MAX_TRACE_SHOWN // 2
         hidden = len(lines) - 2 * half
-        lines = lines[:half] + [f"  ... {hidden} more lines ..."] + lines[-half:]
+        lines = [*lines[:half], f"  ... {hidden} more lines ...", *lines[-half:]]
     return lines

@@ -34,11 +34,11 @@ def binary(op: str, left: Code, right: Code, span: Span, rnode: ast.Node) -> Cod
     if isinstance(rnode, ast.Literal) and type(rnode.value) in _FAST_TYPES:
         slot = local_slot(left)
         if slot is not None and op in _SLOT_CONST_MAKERS:
-            return _SLOT_CONST_MAKERS[op](slot, rnode.value, slow, span)  # type: ignore[no-any-return]
+            return _SLOT_CONST_MAKERS[op](slot, rnode.value, slow, span)
         const_maker = _CONST_MAKERS.get(op)
         if const_maker is not None:
-            return const_maker(left, rnode.value, slow, span)  # type: ignore[no-any-return]
-    return maker(left, right, slow, span)  # type: ignore[no-any-return]
+            return const_maker(left, rnode.value, slow, span)
+    return maker(left, right, slow, span)
 
 
 # One maker per operator: Python cannot take an operator as a value without a call, and the

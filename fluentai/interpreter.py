@@ -233,7 +233,7 @@ def calls_main(program: ast.Program) -> bool:
         if isinstance(node, ast.Call) and isinstance(node.callee, ast.Var) and node.callee.name == "main":
             return True
         if isinstance(node, ast.Node):
-            for field in node.__slots__:  # type: ignore[attr-defined]
+            for field in node.__slots__:
                 stack.append(getattr(node, field))
         elif isinstance(node, tuple):
             stack.extend(node)
@@ -311,7 +311,7 @@ def run_interpreter(interp: Interpreter, source: Source) -> int:
     except RecursionError:
         sys.stderr.write("error: stack overflow: too many nested calls\n")
         return 1
-    except Exception as e:  # noqa: BLE001 - the user never sees a Python traceback
+    except Exception as e:
         sys.stderr.write(internal_error_text(e) + "\n")
         return 1
     return 0

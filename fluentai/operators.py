@@ -77,9 +77,9 @@ _MAX_INT_POWER_BITS = 1_000_000
 
 def power(a: Any, b: Any) -> Any:
     if _num(a) and _num(b):
-        if type(a) is int and type(b) is int and b > 0 and a not in (0, 1, -1):
-            if b * max(a.bit_length(), 1) > _MAX_INT_POWER_BITS:
-                raise ValueErr("result of ** is too large")
+        if (type(a) is int and type(b) is int and b > 0 and a not in (0, 1, -1)
+                and b * max(a.bit_length(), 1) > _MAX_INT_POWER_BITS):
+            raise ValueErr("result of ** is too large")
         try:
             result = a**b
         except ZeroDivisionError:
@@ -216,11 +216,11 @@ def set_field(target: Any, name: str, value: Any) -> None:
 def iterate(v: Any) -> Iterable[Any]:
     t = type(v)
     if t is list or t is range:
-        return v  # type: ignore[no-any-return]
+        return v
     if t is dict:
         return list(v)  # keys, snapshot: the body may change the map
     if t is str:
-        return v  # type: ignore[no-any-return]
+        return v
     if t is bytes:
         return list(v)
     raise TypeErr(f"cannot iterate over a {type_of(v)}")

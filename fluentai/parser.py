@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -434,7 +434,8 @@ def _syntax_error(source: Source, e: UnexpectedInput) -> FluentSyntaxError:
         return FluentSyntaxError("unterminated comment: '/*' is never closed by '*/'",
                                  Span(source, *comment))
     if isinstance(e, UnexpectedCharacters):
-        ch = source.text[e.pos_in_stream] if e.pos_in_stream < len(source.text) else ""
+        pos = e.pos_in_stream or 0
+        ch = source.text[pos] if pos < len(source.text) else ""
         span = Span(source, e.line, e.column)
         if ch == '"':
             return FluentSyntaxError("unterminated string", span)

@@ -108,7 +108,7 @@ class PatternCompiler:
                 return False
             if len(v) < n or (not has_rest and len(v) != n):
                 return False
-            for m, x in zip(items, v):
+            for m, x in zip(items, v, strict=False):
                 if not m(x, env):
                     return False
             if rest_slot is not None:

@@ -61,7 +61,7 @@ class Session:
             sys.stderr.write(e.render() + "\n")
             sys.stderr.flush()
             return
-        except Exception as e:  # noqa: BLE001 - the session survives internal errors
+        except Exception as e:
             sys.stderr.write(internal_error_text(e) + "\n")
             return
         if value is not None:

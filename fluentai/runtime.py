@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable as PyCallable, Coroutine, Generator
+from collections.abc import Awaitable, Coroutine, Generator
+from collections.abc import Callable as PyCallable
 from typing import Any, Protocol
 
 from .errors import FluentError, RuntimeFault, TypeErr
@@ -26,16 +27,16 @@ CONTINUE: tuple[Any, ...] = (_MARK, "continue")
 Code = PyCallable[[list[Any]], Any]
 
 
-class ReturnEx(Exception):  # noqa: N818 - control flow, not an error
+class ReturnEx(Exception):
     def __init__(self, value: Any) -> None:
         self.value = value
 
 
-class BreakEx(Exception):  # noqa: N818
+class BreakEx(Exception):
     pass
 
 
-class ContinueEx(Exception):  # noqa: N818
+class ContinueEx(Exception):
     pass
 
 
@@ -84,10 +85,10 @@ class Function(Callable):
         "checks",
         "defaults",
         "env",
-        "min_args",
         "fast",
         "host",
         "is_async",
+        "min_args",
         "nparams",
         "pad",
         "param_names",
@@ -255,7 +256,7 @@ class _Resume:
             except GeneratorExit:
                 coro.close()
                 raise
-            except BaseException as exc:  # noqa: BLE001 - forwarded into the coroutine
+            except BaseException as exc:
                 try:
                     yielded = coro.throw(exc)
                 except StopIteration as stop:

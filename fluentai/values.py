@@ -35,7 +35,7 @@ class Callable:
 class Builtin(Callable):
     """A global function written in Python: `fn(*args)`; errors without span get the caller's."""
 
-    __slots__ = ("fn", "min_args", "max_args")
+    __slots__ = ("fn", "max_args", "min_args")
 
     def __init__(self, name: str, fn: Any, min_args: int, max_args: int | None) -> None:
         self.name = name
@@ -61,7 +61,7 @@ class Promise:
     awaited can be reported.
     """
 
-    __slots__ = ("future", "_done", "_value", "_error", "observed", "__weakref__")
+    __slots__ = ("__weakref__", "_done", "_error", "_value", "future", "observed")
 
     def __init__(self, future: asyncio.Future[Any] | None = None) -> None:
         self.future = future
@@ -152,14 +152,11 @@ def equals(a: Any, b: Any) -> bool:
     ta, tb = type(a), type(b)
     if ta is tb:
         if ta is list:
-            return len(a) == len(b) and all(equals(x, y) for x, y in zip(a, b))
+            return len(a) == len(b) and all(equals(x, y) for x, y in zip(a, b, strict=True))
         if ta is dict:
             if len(a) != len(b):
                 return False
-            for k, x in a.items():
-                if k not in b or not equals(x, b[k]):
-                    return False
-            return True
+            return all(k in b and equals(x, b[k]) for k, x in a.items())
         if ta is float or ta is int or ta is str or ta is bytes or ta is bool:
             return bool(a == b)
         return a is b

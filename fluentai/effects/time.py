@@ -29,7 +29,7 @@ class Time(EffectHandler):
         """UTC time as ISO 8601 (`2024-01-01T00:00:00.000Z`), or by a strftime format."""
         expect("Time.format()", ms, int, float, name="a number of milliseconds")
         try:
-            when = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+            when = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)
         except (OverflowError, OSError, ValueError):
             raise ValueErr(f"Time.format(): {ms} is out of range") from None
         if fmt is None:
