@@ -27,25 +27,21 @@ from .compile_support import (
 )
 from .errors import FluentError, FluentSyntaxError, NameErr, RuntimeFault, Thrown, TypeErr
 from .fastops import binary
-from .methods import lookup_method
 from .operators import BINARY, get_field, get_index, make_range, negate, set_field, set_index
 from .patterns import PatternCompiler
 from .runtime import (
     BREAK,
     CONTINUE,
-    HANDLERS,
     BreakEx,
     Code,
     ContinueEx,
     Function,
     Host,
     ReturnEx,
-    StackOverflow,
-    call_value,
 )
 from .scope import Block, Frame
 from .source import Span
-from .values import Callable, Promise, display, truthy, type_of
+from .values import Promise, display, truthy
 
 
 class Module:
