@@ -79,18 +79,30 @@ def read_source(path: str) -> Source:
 
 
 class Interpreter:
-    def __init__(self, *, deterministic: bool = False, argv: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        deterministic: bool = False,
+        argv: list[str] | None = None,
+        effects: list[type[EffectHandler]] | None = None,
+    ) -> None:
         self.deterministic = deterministic
         self.argv = list(argv or [])
-        self.registry = EffectRegistry()
+        self.registry = EffectRegistry(self)
         self._random = random.Random(0 if deterministic else None)
         self._id_random = random.Random(1 if deterministic else None)
         self._clock_ms = DETERMINISTIC_EPOCH_MS
         self.tasks: set[asyncio.Task[Any]] = set()
         self.modules: dict[Path, tuple[Module, Code]] = {}
         self._loading: list[Path] = []
-        for effect in BUILTIN_EFFECTS:
-            self.registry.register(effect(self))
+        for effect in (*BUILTIN_EFFECTS, *(effects or ())):
+            self.register_effect(effect)
+
+    def register_effect(self, effect: type[EffectHandler]) -> EffectHandler:
+        """Install a runtime handler (replacing any for the same effect); returns it."""
+        handler = effect(self)
+        self.registry.register(handler)
+        return handler
 
     # ------------------------------------------------------------------ runtime.Host
     def perform(self, effect: str, op: str, args: list[Any]) -> Any:

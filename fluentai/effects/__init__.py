@@ -86,14 +86,44 @@ class EffectHandler:
         return ops
 
 
-class EffectRegistry:
-    """The runtime handlers of one interpreter, by effect name."""
+ENTRY_POINT_GROUP = "fluentai.effects"
 
-    def __init__(self) -> None:
+
+class EffectRegistry:
+    """The runtime handlers of one interpreter, by effect name.
+
+    Installed plugins (the `fluentai.effects` entry-point group, each entry naming an
+    `EffectHandler` subclass) are looked up the first time a program performs an effect that
+    is not registered, so programs that use none pay nothing at start-up."""
+
+    def __init__(self, ctx: EffectContext | None = None) -> None:
         self._handlers: dict[str, tuple[EffectHandler, dict[str, OpSpec]]] = {}
+        self._ctx = ctx
+        self._plugins_loaded = ctx is None
 
     def register(self, handler: EffectHandler) -> None:
+        if not handler.effect:
+            raise ValueError(f"{type(handler).__name__} does not name its effect")
         self._handlers[handler.effect] = (handler, type(handler).operations())
+
+    def load_plugins(self) -> list[str]:
+        """Register every installed plugin effect not registered yet; returns problems found
+        (a plugin that fails to load is skipped, not fatal)."""
+        from importlib.metadata import entry_points
+
+        self._plugins_loaded = True
+        problems: list[str] = []
+        assert self._ctx is not None
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                cls = ep.load()
+                if not (isinstance(cls, type) and issubclass(cls, EffectHandler)):
+                    raise TypeError("it is not an EffectHandler subclass")
+                if cls.effect not in self._handlers:
+                    self.register(cls(self._ctx))
+            except Exception as e:  # noqa: BLE001 - a broken plugin must not stop the program
+                problems.append(f"effect plugin '{ep.name}' ({ep.value}) not loaded: {e}")
+        return problems
 
     def effects(self) -> dict[str, list[str]]:
         return {name: sorted(ops) for name, (_, ops) in sorted(self._handlers.items())}
@@ -104,6 +134,11 @@ class EffectRegistry:
 
     def lookup(self, effect: str, op: str) -> tuple[EffectHandler, OpSpec]:
         entry = self._handlers.get(effect)
+        if entry is None and not self._plugins_loaded:
+            for problem in self.load_plugins():
+                assert self._ctx is not None
+                self._ctx.write_err(f"warning: {problem}\n")
+            entry = self._handlers.get(effect)
         if entry is None:
             raise EffectErr(f"unhandled effect {effect}.{op} (no handler for effect '{effect}')")
         handler, ops = entry
