@@ -28,15 +28,11 @@ def top_level_names(program: ast.Program) -> set[str]:
 
 def check_source(interp: Interpreter, source_name: str) -> list[FluentError]:
     source = read_source(source_name)
-    _module, _code, _size, compiler = interp.compile_module(
-        source, "__main__", Path(source_name).parent
-    )
-    from .parser import parse
-
-    known = set(new_globals()) | {"args"} | top_level_names(parse(source))
+    compiled = interp.compile_module(source, "__main__", Path(source_name).parent)
+    known = set(new_globals()) | {"args"} | top_level_names(compiled.program)
     errors: list[FluentError] = []
     seen: set[tuple[str, int, int]] = set()
-    for name, span in compiler.global_refs:
+    for name, span in compiled.compiler.global_refs:
         key = (name, span.line, span.column)
         if name not in known and key not in seen:
             seen.add(key)

@@ -16,6 +16,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,21 +26,25 @@ from .compile_support import is_async
 from .compiler import Compiler, Module
 from .effects import EffectHandler, EffectRegistry, check_arity
 from .effects.error import Error
+from .effects.http_server import HttpServer
 from .effects.io import IO
 from .effects.random import Random
 from .effects.state import State
 from .effects.time import Time
+from .effects.websocket import WebSocket
 from .errors import FluentError, FluentSyntaxError, RuntimeFault
 from .parser import parse
 from .resources import stdlib_dir
 from .runtime import HANDLERS, Code, Function, call_value, spawn
 from .source import Source, Span
-from .values import Promise
+from .values import Callable, Promise
 
 # Deterministic mode's clock starts here: 2024-01-01T00:00:00Z.
 DETERMINISTIC_EPOCH_MS = 1_704_067_200_000
 RECURSION_LIMIT = 20_000
-BUILTIN_EFFECTS: tuple[type[EffectHandler], ...] = (IO, Time, Random, State, Error)
+BUILTIN_EFFECTS: tuple[type[EffectHandler], ...] = (
+    IO, Time, Random, State, Error, HttpServer, WebSocket,
+)
 
 
 class LoadError(Exception):
@@ -95,6 +100,8 @@ class Interpreter:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.modules: dict[Path, tuple[Module, Code]] = {}
         self._loading: list[Path] = []
+        # The globals handlers are looked up in (the program's, or the REPL session's).
+        self.main_globals: dict[str, Any] = {}
         for effect in (*BUILTIN_EFFECTS, *(effects or ())):
             self.register_effect(effect)
 
@@ -166,18 +173,47 @@ class Interpreter:
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> Promise:
         return spawn(coro, self)
 
+    def lookup_global(self, name: str) -> Any:
+        return self.main_globals.get(name)
+
+    async def invoke(self, fn: Any, args: list[Any]) -> Any:
+        n = fn.arity() if isinstance(fn, Callable) else None
+        if n is not None and n < len(args):
+            args = args[:n]  # handlers may declare fewer parameters (SPEC §7)
+        if isinstance(fn, Function):
+            result = await fn.invoke_async(args)
+        else:
+            result = call_value(fn, args)
+        if type(result) is Promise:
+            result = await result.wait()
+        return result
+
+    def handler(self, effect: str) -> EffectHandler | None:
+        return self.registry.handler(effect)
+
+    async def shutdown(self) -> None:
+        """End of program or signal: every effect releases what it holds (servers close
+        their WebSockets with 1001), then tasks still running are cancelled."""
+        for handler in self.registry.handlers():
+            try:
+                await handler.shutdown()
+            except Exception as e:
+                self.report(e, f"while shutting down {handler.effect}")
+        for task in list(self.tasks):
+            task.cancel()
+
     @property
     def random(self) -> random.Random:
         return self._random
 
     # ------------------------------------------------------------------ compiling
     def compile_module(self, source: Source, name: str, directory: Path | None,
-                       globals_: dict[str, Any] | None = None) -> tuple[Module, Code, int, Compiler]:
+                       globals_: dict[str, Any] | None = None) -> Compiled:
         program = parse(source)
         module = Module(name, source.name, globals_ if globals_ is not None else new_globals())
         compiler = Compiler(self, module, lambda mod, span: self.load_module(mod, span, directory))
         code, size = compiler.program(program)
-        return module, code, size, compiler
+        return Compiled(module, code, size, compiler, program)
 
     def load_module(self, name: str, span: Span, directory: Path | None) -> tuple[Module, Code]:
         """Find, compile and cache module `name`: `name.flc` beside the importing file, else
@@ -199,10 +235,10 @@ class Interpreter:
                 source = read_source(str(path))
             except LoadError as e:
                 raise FluentSyntaxError(str(e), span) from None
-            module, code, size, _ = self.compile_module(source, name, path.parent)
+            compiled = self.compile_module(source, name, path.parent)
         finally:
             self._loading.pop()
-        entry = (module, _run_once(code, size))
+        entry = (compiled.module, _run_once(compiled.code, compiled.size))
         self.modules[path] = entry
         return entry
 
@@ -210,29 +246,31 @@ class Interpreter:
     async def run_program(self, source: Source) -> None:
         """Compile and run a program to the end of its lifetime (SPEC §2)."""
         directory = Path(source.name).parent
-        module, code, size, _ = self.compile_module(source, "__main__", directory)
+        compiled = self.compile_module(source, "__main__", directory)
+        module, code, program = compiled.module, compiled.code, compiled.program
         module.globals["args"] = list(self.argv)
-        program = parse_cached(source)
-        env: list[Any] = [None] * size
-        result = code(env)
-        if is_async(code):
-            await result
-        main = module.globals.get("main")
-        if isinstance(main, Function) and not calls_main(program):
-            await main.invoke_async([])
-        while self.tasks:
-            await asyncio.wait(list(self.tasks))
+        self.main_globals = module.globals
+        env: list[Any] = [None] * compiled.size
+        try:
+            result = code(env)
+            if is_async(code):
+                await result
+            main = module.globals.get("main")
+            if isinstance(main, Function) and not calls_main(program):
+                await main.invoke_async([])
+            while self.tasks:
+                await asyncio.wait(list(self.tasks))
+        finally:
+            await asyncio.shield(self.shutdown())
 
 
-_parsed: dict[int, ast.Program] = {}
-
-
-def parse_cached(source: Source) -> ast.Program:
-    key = id(source)
-    if key not in _parsed:
-        _parsed.clear()
-        _parsed[key] = parse(source)
-    return _parsed[key]
+@dataclass
+class Compiled:
+    module: Module
+    code: Code
+    size: int  # of the module frame the code runs in
+    compiler: Compiler
+    program: ast.Program
 
 
 def calls_main(program: ast.Program) -> bool:

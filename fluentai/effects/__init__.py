@@ -57,6 +57,21 @@ class EffectContext(Protocol):
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> Any: ...
 
+    def track(self, task: Any) -> None:
+        """Keep the program alive until `task` finishes (a server, a background job)."""
+
+    def report(self, error: BaseException, context: str) -> None:
+        """Report an error on stderr (a FluentAI traceback for FluentAI errors)."""
+
+    def lookup_global(self, name: str) -> Any:
+        """The program's global `name` (None when undefined): handlers by name."""
+
+    async def invoke(self, fn: Any, args: list[Any]) -> Any:
+        """Run a FluentAI function to completion with as many of `args` as it declares."""
+
+    def handler(self, effect: str) -> EffectHandler | None:
+        """The runtime handler of another effect."""
+
     @property
     def random(self) -> Any: ...
 
@@ -66,6 +81,9 @@ class EffectHandler:
 
     def __init__(self, ctx: EffectContext) -> None:
         self.ctx = ctx
+
+    async def shutdown(self) -> None:
+        """Called once when the program ends or is interrupted: release what you hold."""
 
     @classmethod
     def operations(cls) -> dict[str, OpSpec]:
@@ -121,7 +139,7 @@ class EffectRegistry:
                     raise TypeError("it is not an EffectHandler subclass")
                 if cls.effect not in self._handlers:
                     self.register(cls(self._ctx))
-            except Exception as e:  # noqa: BLE001 - a broken plugin must not stop the program
+            except Exception as e:
                 problems.append(f"effect plugin '{ep.name}' ({ep.value}) not loaded: {e}")
         return problems
 
@@ -131,6 +149,9 @@ class EffectRegistry:
     def handler(self, effect: str) -> EffectHandler | None:
         entry = self._handlers.get(effect)
         return entry[0] if entry else None
+
+    def handlers(self) -> list[EffectHandler]:
+        return [h for h, _ in self._handlers.values()]
 
     def lookup(self, effect: str, op: str) -> tuple[EffectHandler, OpSpec]:
         entry = self._handlers.get(effect)

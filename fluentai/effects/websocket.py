@@ -1,0 +1,64 @@
+"""The WebSocket effect: the connections of every running server, addressed by id alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import EffectErr
+from ..server.app import to_frame
+from ..server.connections import CLOSE_NORMAL
+from . import EffectContext, EffectHandler, operation
+from .http_server import HttpServer, close_connection
+
+
+class WebSocket(EffectHandler):
+    effect = "WebSocket"
+
+    def __init__(self, ctx: EffectContext) -> None:
+        super().__init__(ctx)
+
+    @property
+    def http(self) -> HttpServer:
+        handler = self.ctx.handler("HttpServer")
+        if not isinstance(handler, HttpServer):
+            raise EffectErr("WebSocket needs the HttpServer effect")
+        return handler
+
+    def _all(self) -> list[Any]:
+        return [r.app for r in self.http.servers.values()]
+
+    @operation()
+    def connections(self) -> list[str]:
+        return [cid for app in self._all() for cid in app.registry.ids()]
+
+    @operation()
+    def connection_count(self) -> int:
+        return sum(len(app.registry) for app in self._all())
+
+    @operation()
+    async def send(self, conn_id: Any, message: Any) -> bool:
+        _, conn = self.http.find_connection(conn_id)
+        return await conn.outbox.put(to_frame(message))
+
+    @operation()
+    async def broadcast(self, message: Any) -> int:
+        frame = to_frame(message)
+        return sum(app.registry.broadcast(frame) for app in self._all())
+
+    @operation()
+    async def close(self, conn_id: Any, code: Any = CLOSE_NORMAL, reason: Any = "") -> None:
+        _, conn = self.http.find_connection(conn_id)
+        close_connection(conn, code, reason, "WebSocket.close()")
+
+    @operation()
+    def info(self, conn_id: Any) -> dict[str, Any]:
+        _, conn = self.http.find_connection(conn_id)
+        return conn.info()
+
+    @operation()
+    def set_meta(self, conn_id: Any, key: Any, value: Any) -> None:
+        from . import expect
+
+        _, conn = self.http.find_connection(conn_id)
+        expect("WebSocket.set_meta()", key, str, name="a string key")
+        conn.meta[key] = value

@@ -1,0 +1,355 @@
+"""The ASGI application of one FluentAI server: HTTP requests go to routes, WebSocket
+events go to the program's handler functions, every frame out goes through the
+connection's outbox (see `connections`).
+
+It calls into FluentAI only through `Dispatch`, handed to it by the HttpServer effect.
+Nothing a client sends, and nothing a handler does, can raise out of this app: errors are
+reported (FluentAI traceback on stderr) and turned into status codes or close codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from ..values import display, from_json, to_json
+from .connections import (
+    CLOSE_INTERNAL,
+    CLOSE_POLICY,
+    Connection,
+    Outbox,
+    Outgoing,
+    RateLimiter,
+    Registry,
+    write_loop,
+)
+from .routes import Router
+
+MiB = 1024 * 1024
+
+EVENT_DEFAULTS = {
+    "connect": ("handle_websocket_connect", "handle_new_connection"),
+    "message": ("handle_websocket_message",),
+    "close": ("handle_websocket_close", "handle_websocket_disconnect"),
+}
+
+
+class Dispatch(Protocol):
+    """How the server reaches the FluentAI program."""
+
+    def resolve(self, handler: Any) -> Any | None:
+        """A function value for a handler given by name or value; None when undefined."""
+
+    async def invoke(self, fn: Any, args: list[Any]) -> Any:
+        """Call `fn` with as many of `args` as it declares; awaits async results."""
+
+    def report(self, error: BaseException, context: str) -> None: ...
+
+    def enter(self) -> None:
+        """Prepare the current task to run handlers (effect handler frames of `listen`)."""
+
+    def new_id(self) -> str: ...
+
+    def now_ms(self) -> int: ...
+
+
+@dataclass
+class Options:
+    host: str = "127.0.0.1"
+    origins: list[str] | None = None
+    max_message_size: int = MiB
+    max_body_size: int = MiB
+    max_connections: int | None = None
+    queue_size: int = 100
+    ping_interval: float | None = 20_000
+    ping_timeout: float | None = 20_000
+    compression: bool = True
+    subprotocols: list[str] = field(default_factory=list)
+    rate_limit: tuple[int, float] | None = None
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def to_frame(value: Any) -> Outgoing:
+    """What a program sends becomes a frame: bytes → binary, map/list → JSON text."""
+    if type(value) is str or type(value) is bytes:
+        return value
+    if type(value) is dict or type(value) is list:
+        return to_json(value)
+    return display(value)
+
+
+class ServerApp:
+    def __init__(self, server_id: str, ws_enabled: bool, options: Options, router: Router,
+                 dispatch: Dispatch) -> None:
+        self.server_id = server_id
+        self.ws_enabled = ws_enabled
+        self.options = options
+        self.router = router
+        self.dispatch = dispatch
+        self.registry = Registry(server_id)
+        self.events: dict[str, Any] = {}
+        self.accepting = True
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        try:
+            self.dispatch.enter()
+            if kind == "http":
+                await self.http(scope, receive, send)
+            elif kind == "websocket":
+                await self.websocket(scope, receive, send)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.dispatch.report(e, f"in the server {self.server_id}")
+
+    def handler_for(self, event: str) -> Any | None:
+        chosen = self.events.get(event)
+        if chosen is not None:
+            return self.dispatch.resolve(chosen)
+        for name in EVENT_DEFAULTS[event]:
+            fn = self.dispatch.resolve(name)
+            if fn is not None:
+                return fn
+        return None
+
+    # ------------------------------------------------------------------ HTTP
+    async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        method, path = scope["method"], scope["path"]
+        try:
+            body = await self._read_body(receive)
+            if body is None:
+                return  # the client went away
+            response = await self._handle_request(scope, method, path, body)
+        except HttpError as e:
+            response = (e.status, {"content-type": "application/json"},
+                        json.dumps({"error": str(e)}).encode())
+        status, headers, payload = response
+        raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1", "replace"))
+                       for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
+
+    async def _read_body(self, receive: Any) -> bytes | None:
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            if len(body) > self.options.max_body_size:
+                raise HttpError(413, f"request body is larger than {self.options.max_body_size} bytes")
+            if not message.get("more_body", False):
+                return bytes(body)
+
+    async def _handle_request(self, scope: dict[str, Any], method: str, path: str,
+                              body: bytes) -> tuple[int, dict[str, str], bytes]:
+        found = self.router.match(method, path)
+        if found == 404:
+            raise HttpError(404, f"no route for {path}")
+        if found == 405:
+            raise HttpError(405, f"method {method} not allowed for {path}")
+        assert not isinstance(found, int)
+        if found.route.is_websocket:
+            raise HttpError(426, "this path accepts WebSocket connections only")
+        request = request_map(scope, body, found.params)
+        fn = self.dispatch.resolve(found.route.handler)
+        if fn is None:
+            self.dispatch.report(
+                LookupError(f"route handler '{found.route.handler}' is not defined"),
+                f"in HTTP handler for {method} {path}",
+            )
+            raise HttpError(500, "internal server error")
+        try:
+            result = await self.dispatch.invoke(fn, [request])
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.dispatch.report(e, f"in HTTP handler for {method} {path}")
+            raise HttpError(500, "internal server error") from None
+        return http_response(result)
+
+    # ------------------------------------------------------------------ WebSocket
+    async def websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        headers = header_map(scope)
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            status, text = refusal
+            if status == 403:
+                await send({"type": "websocket.close"})  # the protocol layer answers 403
+            else:
+                await send({"type": "websocket.http.response.start", "status": status,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+                await send({"type": "websocket.http.response.body", "body": text.encode()})
+            return
+        offered = scope.get("subprotocols") or []
+        chosen = next((p for p in offered if p in self.options.subprotocols), None)
+        await send({"type": "websocket.accept", "subprotocol": chosen})
+        conn = self._connection(scope, headers, chosen)
+        self.registry.add(conn)
+        writer = asyncio.get_running_loop().create_task(self._write(conn, send))
+        code = 1006
+        try:
+            code = await self._serve_connection(conn, receive)
+        finally:
+            self.registry.remove(conn.id)
+            conn.closed_code = code
+            conn.outbox.close(code, "")
+            if not writer.done():
+                writer.cancel()
+            await self._run_handler("close", [conn.id, code], conn)
+
+    def _refusal(self, scope: dict[str, Any], headers: dict[str, str]) -> tuple[int, str] | None:
+        if not self.ws_enabled or not self.accepting:
+            return (403, "")
+        if not self.router.websocket_allowed(scope["path"]):
+            return (403, "")
+        origins = self.options.origins
+        if origins is not None and headers.get("origin") not in origins:
+            return (403, "")
+        limit = self.options.max_connections
+        if limit is not None and len(self.registry) >= limit:
+            return (503, "too many connections")
+        return None
+
+    def _connection(self, scope: dict[str, Any], headers: dict[str, str],
+                    subprotocol: str | None) -> Connection:
+        client = scope.get("client")
+        remote = f"{client[0]}:{client[1]}" if client else ""
+        rate = self.options.rate_limit
+        return Connection(
+            id=self.dispatch.new_id(),
+            server_id=self.server_id,
+            path=scope["path"],
+            remote_address=remote,
+            headers=headers,
+            subprotocol=subprotocol,
+            connected_at=self.dispatch.now_ms(),
+            outbox=Outbox(self.options.queue_size),
+            limiter=RateLimiter(rate[0], rate[1]) if rate else None,
+        )
+
+    async def _serve_connection(self, conn: Connection, receive: Any) -> int:
+        if not await self._run_handler("connect", [conn.id], conn):
+            conn.outbox.close(CLOSE_INTERNAL, "connect handler failed")
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.disconnect":
+                return int(message.get("code", 1005))
+            if kind != "websocket.receive" or conn.outbox.closing is not None:
+                continue
+            if conn.limiter is not None and not conn.limiter.allow():
+                conn.outbox.close(CLOSE_POLICY, "rate limit exceeded", discard=True)
+                continue
+            text = message.get("text")
+            data: Any = text if text is not None else message.get("bytes", b"")
+            await self._run_handler("message", [conn.id, data], conn)
+
+    async def _run_handler(self, event: str, args: list[Any], conn: Connection) -> bool:
+        fn = self.handler_for(event)
+        if fn is None:
+            return True
+        try:
+            await self.dispatch.invoke(fn, args)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.dispatch.report(e, f"in the WebSocket {event} handler for connection {conn.id}")
+            return False
+        return True
+
+    async def _write(self, conn: Connection, send: Any) -> None:
+        async def frame(item: Outgoing) -> None:
+            if type(item) is str:
+                await send({"type": "websocket.send", "text": item})
+            else:
+                await send({"type": "websocket.send", "bytes": item})
+
+        async def close(code: int, reason: str) -> None:
+            await send({"type": "websocket.close", "code": code, "reason": reason})
+
+        try:
+            await write_loop(conn, frame, close)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            pass
+
+
+def header_map(scope: dict[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def request_map(scope: dict[str, Any], body: bytes, params: dict[str, str]) -> dict[str, Any]:
+    headers = header_map(scope)
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                           keep_blank_values=True))
+    try:
+        text: Any = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body
+    request: dict[str, Any] = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "params": params,
+        "query": query,
+        "headers": headers,
+        "body": text,
+    }
+    if "json" in headers.get("content-type", "") and body.strip():
+        if type(text) is not str:
+            raise HttpError(400, "invalid JSON: body is not UTF-8")
+        try:
+            request["json"] = from_json(text)
+        except Exception as e:
+            raise HttpError(400, f"invalid JSON: {getattr(e, 'message', e)}") from None
+    return request
+
+
+def http_response(result: Any) -> tuple[int, dict[str, str], bytes]:
+    """A handler's value as (status, headers, body): SPEC §7."""
+    if result is None:
+        return 204, {}, b""
+    if type(result) is dict and any(k in result for k in ("status", "body", "headers")):
+        status = result.get("status", 200)
+        if type(status) is not int or not 100 <= status <= 599:
+            raise HttpError(500, f"handler returned an invalid status {display(status)}")
+        raw_headers = result.get("headers") or {}
+        headers = ({str(k): display(v) for k, v in raw_headers.items()}
+                   if type(raw_headers) is dict else {})
+        body, content_type = _body(result.get("body"))
+    else:
+        status, headers = 200, {}
+        body, content_type = _body(result)
+    if content_type and not any(k.lower() == "content-type" for k in headers):
+        headers["content-type"] = content_type
+    return status, headers, body
+
+
+def _body(value: Any) -> tuple[bytes, str | None]:
+    if value is None:
+        return b"", None
+    if type(value) is str:
+        return value.encode("utf-8"), "text/plain; charset=utf-8"
+    if type(value) is bytes:
+        return value, "application/octet-stream"
+    if type(value) is dict or type(value) is list:
+        return to_json(value).encode("utf-8"), "application/json"
+    return display(value).encode("utf-8"), "text/plain; charset=utf-8"

@@ -1,0 +1,101 @@
+"""Route table: `route(method, path, handler)` with `:param` segments and a final `*`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+WEBSOCKET_UPGRADE = "handle_websocket_upgrade"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: str
+    segments: tuple[str, ...]
+    handler: Any  # a function name (resolved per request) or a FluentAI function value
+
+    @property
+    def is_websocket(self) -> bool:
+        return self.handler == WEBSOCKET_UPGRADE
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        params: dict[str, str] = {}
+        segs = self.segments
+        for i, seg in enumerate(segs):
+            if seg == "*" and i == len(segs) - 1:
+                params["*"] = "/".join(parts[i:])
+                return params
+            if i >= len(parts):
+                return None
+            if seg.startswith(":"):
+                if not parts[i]:
+                    return None
+                params[seg[1:]] = parts[i]
+            elif seg != parts[i]:
+                return None
+        return params if len(parts) == len(segs) else None
+
+
+def split_path(path: str) -> list[str]:
+    return [p for p in path.split("/") if p != ""] if path not in ("", "/") else []
+
+
+class RouteError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Match:
+    route: Route
+    params: dict[str, str]
+
+
+class Router:
+    """Routes in registration order; the first matching path wins."""
+
+    METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"})
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def add(self, method: str, pattern: str, handler: Any) -> Route:
+        method = method.upper()
+        if method not in self.METHODS:
+            raise RouteError(f"unknown HTTP method '{method}'")
+        if not pattern.startswith("/"):
+            raise RouteError(f"route path must start with '/', got '{pattern}'")
+        segments = tuple(split_path(pattern))
+        if "*" in segments[:-1]:
+            raise RouteError("'*' may only be the last segment of a route path")
+        route = Route(method, pattern, segments, handler)
+        # Registering the same method and path again replaces the handler (REPL-friendly).
+        self.routes = [r for r in self.routes if (r.method, r.segments) != (method, segments)]
+        self.routes.append(route)
+        return route
+
+    def websocket_routes(self) -> list[Route]:
+        return [r for r in self.routes if r.is_websocket]
+
+    def match(self, method: str, path: str) -> Match | int:
+        """The matching route, else 404 (no path matches) or 405 (path matches, method not)."""
+        parts = split_path(path)
+        path_matched = False
+        for route in self.routes:
+            if route.is_websocket:
+                continue
+            params = route.match(parts)
+            if params is None:
+                continue
+            path_matched = True
+            if route.method in (method, "*") or (method == "HEAD" and route.method == "GET"):
+                return Match(route, params)
+        return 405 if path_matched else 404
+
+    def websocket_allowed(self, path: str) -> bool:
+        """SPEC §7: at registered upgrade paths, or anywhere when none is registered."""
+        ws = self.websocket_routes()
+        if not ws:
+            return True
+        parts = split_path(path)
+        return any(r.match(parts) is not None for r in ws)
