@@ -28,10 +28,12 @@ from .effects import EffectHandler, EffectRegistry, check_arity
 from .effects.error import Error
 from .effects.http_server import HttpServer
 from .effects.io import IO
+from .effects.network import Network
 from .effects.random import Random
 from .effects.state import State
 from .effects.time import Time
 from .effects.websocket import WebSocket
+from .effects.ws_client import WebSocketClient
 from .errors import FluentError, FluentSyntaxError, RuntimeFault
 from .parser import parse
 from .resources import stdlib_dir
@@ -43,7 +45,7 @@ from .values import Callable, Promise
 DETERMINISTIC_EPOCH_MS = 1_704_067_200_000
 RECURSION_LIMIT = 20_000
 BUILTIN_EFFECTS: tuple[type[EffectHandler], ...] = (
-    IO, Time, Random, State, Error, HttpServer, WebSocket,
+    IO, Time, Random, State, Error, HttpServer, WebSocket, WebSocketClient, Network,
 )
 
 

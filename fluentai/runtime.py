@@ -292,8 +292,13 @@ def start_eager(coro: Coroutine[Any, Any, Any], host: Host) -> Promise:
 
 
 def spawn(coro: Coroutine[Any, Any, Any], host: Host) -> Promise:
-    """Run an effect operation's coroutine as a promise (eagerly, like async calls)."""
-    return start_eager(coro, host)
+    """Run an effect operation's coroutine as a task of its own. Not eager: library code
+    (anyio's cancel scopes, for one) must start and finish in the same task."""
+    task = asyncio.get_running_loop().create_task(coro, context=contextvars.copy_context())
+    promise = Promise(task)
+    host.track(task)
+    task.add_done_callback(lambda t: _check_observed(promise, t, host))
+    return promise
 
 
 def failed_promise(error: FluentError, host: Host) -> Promise:

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run_program
 
 from fluentai.effects import EffectHandler, expect, operation
 from fluentai.interpreter import Interpreter, run_interpreter
 from fluentai.source import Source
-
-from helpers import run_program
 
 
 def test_clause_value_is_the_value_of_perform(tmp_path: Path, capsys: Any) -> None:
@@ -237,7 +236,7 @@ def test_io_files(tmp_path: Path, capsys: Any) -> None:
 
 
 EXAMPLES = sorted(p for p in (Path(__file__).parent.parent / "examples").glob("*.flc")
-                  if not p.read_text().startswith("// module"))
+                  if not p.read_text().startswith(("// module", "// server")))
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)

@@ -4,7 +4,8 @@
 repository root. Its stdout must equal `examples/NAME.out`; its stderr must equal
 `examples/NAME.err` and its exit status the number in `examples/NAME.status` when those
 files exist (absent: empty stderr, status 0). A file whose first line is `// module` is a
-module used by other examples and has no golden.
+module used by other examples and has no golden; one whose first line is `// server` is a
+server, driven by tests/test_server_examples.py.
 
 Rewrite the goldens after checking the new output by hand:
     pytest tests/test_examples.py --update-goldens
@@ -24,13 +25,16 @@ EXAMPLES = ROOT / "examples"
 TIMEOUT_SECONDS = 60
 
 
-def is_module(path: Path) -> bool:
+def first_line(path: Path) -> str:
     with path.open(encoding="utf-8") as f:
-        return f.readline().strip() == "// module"
+        return f.readline().strip()
 
 
 def runnable_examples() -> list[Path]:
-    return sorted(p for p in EXAMPLES.glob("*.flc") if not is_module(p))
+    # `// module`: used by other examples; `// server`: runs until stopped, driven by
+    # tests/test_server_examples.py instead.
+    return sorted(p for p in EXAMPLES.glob("*.flc")
+                  if first_line(p) not in ("// module", "// server"))
 
 
 class ProgramTimeout(BaseException):
