@@ -495,6 +495,8 @@ class Compiler:
             v = await value(env)
             if type(v) is Promise:
                 try:
+                    if v.done:
+                        return v.settled_value()
                     return await v.wait()
                 except FluentError as e:
                     raise e.at(span) from None

@@ -112,39 +112,107 @@ def EffectErr(message: str) -> RuntimeFault:  # noqa: N802
     return RuntimeFault("EffectError", message)
 
 
+TAB_WIDTH = 4
+MAX_LINE_SHOWN = 100  # display columns of a source line shown under a diagnostic
+MAX_CYCLE = 8  # longest run of calls folded as a repeating cycle (mutual recursion)
+
+
 def render_diagnostic(
     message: str, span: Span | None, trace: list[tuple[str, Span]] | None = None
 ) -> str:
+    """`file:line:col: error: message`, then the source line and a caret under the column
+    (a long line is cut around the column), then the FluentAI calls that led there."""
     if span is None:
-        return f"error: {message}"
-    out = [f"{span}: error: {message}"]
-    text = span.source.line(span.line)
-    if text or span.line >= 1:
+        out = [f"error: {message}"]
+    else:
+        out = [f"{span}: error: {message}"]
+        shown, caret = _excerpt(_line_text(span.source, span.line), span.column)
         gutter = f"{span.line:>4} | "
-        out.append(gutter + text.expandtabs(4))
-        caret_col = len(text[: max(span.column - 1, 0)].expandtabs(4))
-        out.append(" " * (len(gutter) - 2) + "| " + " " * caret_col + "^")
+        out.append(gutter + shown)
+        out.append(" " * (len(gutter) - 2) + "| " + " " * caret + "^")
     if trace:
         out.append("traceback (most recent call last):")
         out.extend(_trace_lines(list(reversed(trace))))
     return "\n".join(out)
 
 
-def _trace_lines(frames: list[tuple[str, Span]]) -> list[str]:
-    """One line per call, runs of identical calls (recursion) folded, very long traces cut
-    in the middle."""
-    folded: list[tuple[str, int]] = []
-    for name, where in frames:
-        line = f"  {where}: in call to {name}"
-        if folded and folded[-1][0] == line:
-            folded[-1] = (line, folded[-1][1] + 1)
+def _line_text(source: Any, number: int) -> str:
+    """Line `number` (1-based) as the parser counts lines: only '\\n' ends one."""
+    lines = source.text.split("\n")
+    if 1 <= number <= len(lines):
+        line: str = lines[number - 1]
+        return line[:-1] if line.endswith("\r") else line
+    return ""
+
+
+def _cells(text: str) -> list[tuple[str, int]]:
+    """How each character of `text` is displayed: tabs expanded, control characters made
+    visible, wide (CJK, emoji) characters two columns, combining marks none."""
+    import unicodedata
+
+    cells: list[tuple[str, int]] = []
+    col = 0
+    for ch in text:
+        if ch == "\t":
+            width = TAB_WIDTH - col % TAB_WIDTH
+            shown = " " * width
+        elif unicodedata.category(ch) == "Cc":
+            shown, width = "\ufffd", 1
+        elif unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            shown, width = ch, 0
+        elif unicodedata.east_asian_width(ch) in ("W", "F"):
+            shown, width = ch, 2
         else:
-            folded.append((line, 1))
+            shown, width = ch, 1
+        cells.append((shown, width))
+        col += width
+    return cells
+
+
+def _excerpt(text: str, column: int) -> tuple[str, int]:
+    """The part of a source line to show and the display column of the caret in it."""
+    cells = _cells(text)
+    at = min(max(column - 1, 0), len(cells))
+    total = sum(w for _, w in cells)
+    start, end = 0, len(cells)
+    if total > MAX_LINE_SHOWN:
+        budget = MAX_LINE_SHOWN // 2
+        while start < at and sum(w for _, w in cells[start:at]) > budget:
+            start += 1
+        end = at
+        used = sum(w for _, w in cells[start:at])
+        while end < len(cells) and used + cells[end][1] <= MAX_LINE_SHOWN:
+            used += cells[end][1]
+            end += 1
+    prefix = "..." if start > 0 else ""
+    suffix = "..." if end < len(cells) else ""
+    shown = prefix + "".join(s for s, _ in cells[start:end]) + suffix
+    caret = len(prefix) + sum(w for _, w in cells[start:at])
+    return shown, caret
+
+
+def _trace_lines(frames: list[tuple[str, Span]]) -> list[str]:
+    """One line per call, outermost first. Runs of the same call (recursion) or of the same
+    few calls (mutual recursion) are folded; a very long trace is cut in the middle."""
+    entries = [f"  {where}: in call to {name}" for name, where in frames]
     lines: list[str] = []
-    for line, count in folded:
-        lines.append(line)
-        if count > 1:
-            lines.append(f"  ... the call above repeated {count - 1} more times")
+    i, n = 0, len(entries)
+    while i < n:
+        period, reps = 1, 1
+        for p in range(1, MAX_CYCLE + 1):
+            if i + 2 * p > n:
+                break
+            r = 1
+            while i + (r + 1) * p <= n and entries[i + r * p : i + (r + 1) * p] == entries[i : i + p]:
+                r += 1
+            if r > 1 and r * p > period * reps:
+                period, reps = p, r
+        lines.extend(entries[i : i + period])
+        if reps > 1:
+            what = "the call above" if period == 1 else f"the {period} calls above"
+            times = "time" if reps == 2 else "times"
+            lines.append(f"  ... {what} repeated {reps - 1} more {times}")
+        i += period * reps
     if len(lines) > MAX_TRACE_SHOWN:
         half = MAX_TRACE_SHOWN // 2
         hidden = len(lines) - 2 * half

@@ -37,7 +37,7 @@ from .effects.ws_client import WebSocketClient
 from .errors import FluentError, FluentSyntaxError, RuntimeFault
 from .parser import parse
 from .resources import stdlib_dir
-from .runtime import HANDLERS, Code, Function, call_value, spawn
+from .runtime import HANDLERS, Code, Function, call_value, spawn, start_eager
 from .source import Source, Span
 from .values import Callable, Promise
 
@@ -129,7 +129,7 @@ class Interpreter:
         check_arity(effect, spec, args)
         result = spec.fn(handler, *args)
         if spec.is_async:
-            return spawn(result, self)
+            return start_eager(result, self) if spec.eager else spawn(result, self)
         return result
 
     def report(self, error: BaseException, context: str) -> None:

@@ -272,6 +272,11 @@ async def _continue(resume: _Resume) -> Any:
     return await resume
 
 
+def resume(coro: Coroutine[Any, Any, Any], first: Any) -> _Resume:
+    """Awaitable finishing `coro`, which has already run up to yielding `first`."""
+    return _Resume(coro, first)
+
+
 def start_eager(coro: Coroutine[Any, Any, Any], host: Host) -> Promise:
     """Start `coro` now, running it synchronously up to its first real suspension (SPEC §5:
     calling an async function starts it at once); the rest runs as a task. The task has its

@@ -25,14 +25,22 @@ class OpSpec:
     is_async: bool
     min_args: int
     max_args: int | None
+    eager: bool = False
 
 
-def operation(name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def operation(name: str | None = None, *, eager: bool = False
+              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a handler method as the operation `name` (default: the method's name, without a
-    trailing underscore). Arity comes from the signature; `async def` makes it async."""
+    trailing underscore). Arity comes from the signature; `async def` makes it async.
+
+    `eager=True` (async operations only) runs the coroutine in the caller's task up to its
+    first real wait, so an operation that finishes without waiting costs no task. Only for
+    coroutines that await plain asyncio futures: libraries whose state is bound to the task
+    that entered it (anyio cancel scopes, as under httpx) must not be eager."""
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__fluentai_op__ = name or fn.__name__.rstrip("_")  # type: ignore[attr-defined]
+        fn.__fluentai_eager__ = eager  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -100,7 +108,8 @@ class EffectHandler:
             )
             variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
             ops[name] = OpSpec(name, fn, inspect.iscoroutinefunction(fn), required,
-                               None if variadic else len(params))
+                               None if variadic else len(params),
+                               getattr(fn, "__fluentai_eager__", False))
         return ops
 
 

@@ -146,7 +146,7 @@ class HttpServer(EffectHandler):
         raise ValueErr(f"unknown connection id '{conn_id}'")
 
     # ------------------------------------------------------------------ operations
-    @operation()
+    @operation(eager=True)
     async def listen(self, port: Any, ws_enabled: Any = False, options: Any = None) -> dict[str, Any]:
         expect("HttpServer.listen()", port, int, name="a port number")
         if not 0 <= port <= 65535:
@@ -173,7 +173,7 @@ class HttpServer(EffectHandler):
         host = opts.host if ":" not in opts.host else f"[{opts.host}]"
         return {"id": server_id, "port": actual, "address": f"{host}:{actual}"}
 
-    @operation()
+    @operation(eager=True)
     async def stop(self, server_id: Any) -> None:
         self.server(server_id)
         await self._stop(self.servers.pop(server_id), CLOSE_GOING_AWAY, "server stopping")
@@ -225,16 +225,16 @@ class HttpServer(EffectHandler):
         app = self.server(server_id)
         return app.registry.send_nowait(self.connection(app, conn_id), to_frame(message))
 
-    @operation()
+    @operation(eager=True)
     async def ws_send_async(self, server_id: Any, conn_id: Any, message: Any) -> bool:
         app = self.server(server_id)
         return await self.connection(app, conn_id).outbox.put(to_frame(message))
 
-    @operation()
+    @operation(eager=True)
     async def ws_broadcast(self, server_id: Any, message: Any) -> int:
         return self.server(server_id).registry.broadcast(to_frame(message))
 
-    @operation()
+    @operation(eager=True)
     async def ws_close(self, server_id: Any, conn_id: Any, code: Any = CLOSE_NORMAL,
                        reason: Any = "") -> None:
         app = self.server(server_id)

@@ -17,7 +17,7 @@ class Time(EffectHandler):
         """Milliseconds since the Unix epoch (a fixed, sleep-driven clock when deterministic)."""
         return self.ctx.now_ms()
 
-    @operation()
+    @operation(eager=True)
     async def sleep(self, ms: Any) -> None:
         expect("Time.sleep()", ms, int, float, name="a number of milliseconds")
         if ms < 0:

@@ -35,17 +35,17 @@ class WebSocket(EffectHandler):
     def connection_count(self) -> int:
         return sum(len(app.registry) for app in self._all())
 
-    @operation()
+    @operation(eager=True)
     async def send(self, conn_id: Any, message: Any) -> bool:
         _, conn = self.http.find_connection(conn_id)
         return await conn.outbox.put(to_frame(message))
 
-    @operation()
+    @operation(eager=True)
     async def broadcast(self, message: Any) -> int:
         frame = to_frame(message)
         return sum(app.registry.broadcast(frame) for app in self._all())
 
-    @operation()
+    @operation(eager=True)
     async def close(self, conn_id: Any, code: Any = CLOSE_NORMAL, reason: Any = "") -> None:
         _, conn = self.http.find_connection(conn_id)
         close_connection(conn, code, reason, "WebSocket.close()")

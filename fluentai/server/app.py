@@ -196,7 +196,7 @@ class ServerApp:
         offered = scope.get("subprotocols") or []
         chosen = next((p for p in offered if p in self.options.subprotocols), None)
         await send({"type": "websocket.accept", "subprotocol": chosen})
-        conn = self._connection(scope, headers, chosen)
+        conn = self._connection(scope, headers, chosen, send)
         self.registry.add(conn)
         writer = asyncio.get_running_loop().create_task(self._write(conn, send))
         code = 1006
@@ -224,7 +224,7 @@ class ServerApp:
         return None
 
     def _connection(self, scope: dict[str, Any], headers: dict[str, str],
-                    subprotocol: str | None) -> Connection:
+                    subprotocol: str | None, send: Any) -> Connection:
         client = scope.get("client")
         remote = f"{client[0]}:{client[1]}" if client else ""
         rate = self.options.rate_limit
@@ -236,7 +236,7 @@ class ServerApp:
             headers=headers,
             subprotocol=subprotocol,
             connected_at=self.dispatch.now_ms(),
-            outbox=Outbox(self.options.queue_size),
+            outbox=Outbox(self.options.queue_size, direct=_frame_sender(send)),
             limiter=RateLimiter(rate[0], rate[1]) if rate else None,
         )
 
@@ -271,11 +271,7 @@ class ServerApp:
         return True
 
     async def _write(self, conn: Connection, send: Any) -> None:
-        async def frame(item: Outgoing) -> None:
-            if type(item) is str:
-                await send({"type": "websocket.send", "text": item})
-            else:
-                await send({"type": "websocket.send", "bytes": item})
+        frame = _frame_sender(send)
 
         async def close(code: int, reason: str) -> None:
             await send({"type": "websocket.close", "code": code, "reason": reason})
@@ -286,6 +282,15 @@ class ServerApp:
             raise
         except Exception:
             pass
+
+
+def _frame_sender(send: Any) -> Any:
+    async def frame(item: Outgoing) -> None:
+        if type(item) is str:
+            await send({"type": "websocket.send", "text": item})
+        else:
+            await send({"type": "websocket.send", "bytes": item})
+    return frame
 
 
 def header_map(scope: dict[str, Any]) -> dict[str, str]:

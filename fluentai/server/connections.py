@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..runtime import resume
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
@@ -51,13 +53,30 @@ class Closing:
     reason: str
 
 
-class Outbox:
-    """Bounded FIFO of outgoing frames with an out-of-band close request."""
+@dataclass
+class InFlight:
+    """A write that started directly and had to wait: the writer task finishes it."""
 
-    def __init__(self, capacity: int) -> None:
+    coro: Coroutine[Any, Any, None]
+    first: Any
+
+
+DirectWrite = Callable[[Outgoing], Coroutine[Any, Any, None]]
+
+
+class Outbox:
+    """Bounded FIFO of outgoing frames with an out-of-band close request.
+
+    With `direct` set, a frame offered while the queue is empty and the writer idle is
+    written at once by the sender (one task switch less per message); a direct write that
+    has to wait is queued as `InFlight` so frames stay in order."""
+
+    def __init__(self, capacity: int, direct: DirectWrite | None = None) -> None:
         self.capacity = capacity
-        self.items: deque[Outgoing] = deque()
+        self.items: deque[Outgoing | InFlight] = deque()
         self.closing: Closing | None = None
+        self.direct = direct
+        self.writer_idle = False
         self._readable = asyncio.Event()
         self._space: asyncio.Event = asyncio.Event()
         self._space.set()
@@ -68,7 +87,17 @@ class Outbox:
     def offer(self, item: Outgoing) -> bool:
         if self.closing is not None or len(self.items) >= self.capacity:
             return False
-        self.items.append(item)
+        if self.writer_idle and not self.items and self.direct is not None:
+            coro = self.direct(item)
+            try:
+                first = coro.send(None)
+            except StopIteration:
+                return True
+            except Exception:
+                return True
+            self.items.append(InFlight(coro, first))
+        else:
+            self.items.append(item)
         self._readable.set()
         if len(self.items) >= self.capacity:
             self._space.clear()
@@ -90,13 +119,17 @@ class Outbox:
         self._readable.set()
         self._space.set()  # release waiting senders: they will see `closing`
 
-    async def next(self) -> Outgoing | Closing:
+    async def next(self) -> Outgoing | InFlight | Closing:
         """The next frame to write, or the close request once the queue is drained."""
         while not self.items:
             if self.closing is not None:
                 return self.closing
             self._readable.clear()
-            await self._readable.wait()
+            self.writer_idle = True
+            try:
+                await self._readable.wait()
+            finally:
+                self.writer_idle = False
         item = self.items.popleft()
         if len(self.items) < self.capacity:
             self._space.set()
@@ -139,7 +172,10 @@ async def write_loop(conn: Connection, send: Callable[[Outgoing], Awaitable[None
         if isinstance(item, Closing):
             await close(item.code, item.reason)
             return
-        await send(item)
+        if isinstance(item, InFlight):
+            await resume(item.coro, item.first)
+        else:
+            await send(item)
 
 
 class Registry:
