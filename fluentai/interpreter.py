@@ -26,14 +26,10 @@ from .compile_support import is_async
 from .compiler import Compiler, Module
 from .effects import EffectHandler, EffectRegistry, check_arity
 from .effects.error import Error
-from .effects.http_server import HttpServer
 from .effects.io import IO
-from .effects.network import Network
 from .effects.random import Random
 from .effects.state import State
 from .effects.time import Time
-from .effects.websocket import WebSocket
-from .effects.ws_client import WebSocketClient
 from .errors import FluentError, FluentSyntaxError, RuntimeFault
 from .parser import parse
 from .resources import stdlib_dir
@@ -44,9 +40,14 @@ from .values import Callable, Promise
 # Deterministic mode's clock starts here: 2024-01-01T00:00:00Z.
 DETERMINISTIC_EPOCH_MS = 1_704_067_200_000
 RECURSION_LIMIT = 20_000
-BUILTIN_EFFECTS: tuple[type[EffectHandler], ...] = (
-    IO, Time, Random, State, Error, HttpServer, WebSocket, WebSocketClient, Network,
-)
+BUILTIN_EFFECTS: tuple[type[EffectHandler], ...] = (IO, Time, Random, State, Error)
+# Imported on first use: they bring in uvicorn, websockets and httpx.
+LAZY_EFFECTS = {
+    "HttpServer": "fluentai.effects.http_server:HttpServer",
+    "WebSocket": "fluentai.effects.websocket:WebSocket",
+    "WebSocketClient": "fluentai.effects.ws_client:WebSocketClient",
+    "Network": "fluentai.effects.network:Network",
+}
 
 
 class LoadError(Exception):
@@ -104,6 +105,8 @@ class Interpreter:
         self._loading: list[Path] = []
         # The globals handlers are looked up in (the program's, or the REPL session's).
         self.main_globals: dict[str, Any] = {}
+        for name, target in LAZY_EFFECTS.items():
+            self.registry.register_lazy(name, target)
         for effect in (*BUILTIN_EFFECTS, *(effects or ())):
             self.register_effect(effect)
 
@@ -285,8 +288,7 @@ def calls_main(program: ast.Program) -> bool:
         if isinstance(node, ast.Call) and isinstance(node.callee, ast.Var) and node.callee.name == "main":
             return True
         if isinstance(node, ast.Node):
-            for field in node.__slots__:
-                stack.append(getattr(node, field))
+            stack.extend(getattr(node, name) for name in node._fields)
         elif isinstance(node, tuple):
             stack.extend(node)
     return False

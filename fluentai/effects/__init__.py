@@ -125,13 +125,30 @@ class EffectRegistry:
 
     def __init__(self, ctx: EffectContext | None = None) -> None:
         self._handlers: dict[str, tuple[EffectHandler, dict[str, OpSpec]]] = {}
+        self._lazy: dict[str, str] = {}
         self._ctx = ctx
         self._plugins_loaded = ctx is None
 
     def register(self, handler: EffectHandler) -> None:
         if not handler.effect:
             raise ValueError(f"{type(handler).__name__} does not name its effect")
+        self._lazy.pop(handler.effect, None)
         self._handlers[handler.effect] = (handler, type(handler).operations())
+
+    def register_lazy(self, effect: str, target: str) -> None:
+        """Register `module:Class`, imported the first time `effect` is used (server and
+        client effects pull in uvicorn, websockets and httpx: only programs using them
+        should pay for those imports)."""
+        self._lazy[effect] = target
+
+    def _materialize(self, effect: str) -> None:
+        target = self._lazy.pop(effect)
+        module_name, _, class_name = target.partition(":")
+        import importlib
+
+        cls = getattr(importlib.import_module(module_name), class_name)
+        assert self._ctx is not None
+        self.register(cls(self._ctx))
 
     def load_plugins(self) -> list[str]:
         """Register every installed plugin effect not registered yet; returns problems found
@@ -153,9 +170,13 @@ class EffectRegistry:
         return problems
 
     def effects(self) -> dict[str, list[str]]:
+        for effect in list(self._lazy):
+            self._materialize(effect)
         return {name: sorted(ops) for name, (_, ops) in sorted(self._handlers.items())}
 
     def handler(self, effect: str) -> EffectHandler | None:
+        if effect in self._lazy:
+            self._materialize(effect)
         entry = self._handlers.get(effect)
         return entry[0] if entry else None
 
@@ -164,6 +185,9 @@ class EffectRegistry:
 
     def lookup(self, effect: str, op: str) -> tuple[EffectHandler, OpSpec]:
         entry = self._handlers.get(effect)
+        if entry is None and effect in self._lazy:
+            self._materialize(effect)
+            entry = self._handlers.get(effect)
         if entry is None and not self._plugins_loaded:
             for problem in self.load_plugins():
                 assert self._ctx is not None
