@@ -105,5 +105,9 @@ def test_example(
 def test_every_example_has_a_golden() -> None:
     """A golden without its program (or the reverse) is a mistake."""
     programs = {p.stem for p in runnable_examples()}
-    goldens = {p.stem for p in EXAMPLES.glob("*.out")}
+    goldens = {p.stem for p in EXAMPLES.glob("*.out") if not p.name.endswith(".session.out")}
     assert goldens <= programs, f"goldens without a program: {sorted(goldens - programs)}"
+    # Server examples record a scripted session instead (tests/test_server_examples.py).
+    servers = {p.stem for p in EXAMPLES.glob("*.flc") if first_line(p) == "// server"}
+    sessions = {p.name.removesuffix(".session.out") for p in EXAMPLES.glob("*.session.out")}
+    assert sessions <= servers, f"sessions without a server: {sorted(sessions - servers)}"

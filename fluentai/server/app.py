@@ -157,9 +157,9 @@ class ServerApp:
             raise HttpError(404, f"no route for {path}")
         if found == 405:
             raise HttpError(405, f"method {method} not allowed for {path}")
-        assert not isinstance(found, int)
-        if found.route.is_websocket:
+        if found == 426:
             raise HttpError(426, "this path accepts WebSocket connections only")
+        assert not isinstance(found, int)
         request = request_map(scope, body, found.params)
         fn = self.dispatch.resolve(found.route.handler)
         if fn is None:

@@ -78,8 +78,13 @@ class Router:
         return [r for r in self.routes if r.is_websocket]
 
     def match(self, method: str, path: str) -> Match | int:
-        """The matching route, else 404 (no path matches) or 405 (path matches, method not)."""
+        """The matching route, else 404 (no path matches), 405 (path matches, method not),
+        or 426 (only a WebSocket upgrade route has this path)."""
         parts = split_path(path)
+        if not any(r.match(parts) is not None for r in self.routes if not r.is_websocket) and any(
+            r.match(parts) is not None for r in self.websocket_routes()
+        ):
+            return 426
         path_matched = False
         for route in self.routes:
             if route.is_websocket:
