@@ -10,6 +10,7 @@ would at a tenth of the import cost, which matters: every `fluentai run` pays it
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, TypeVar, dataclass_transform
 
 from .source import Span
@@ -21,7 +22,7 @@ _MISSING = object()
 def _fields(cls: type) -> list[str]:
     names: list[str] = []
     for klass in reversed(cls.__mro__):
-        for name in klass.__dict__.get("__annotations__", {}):
+        for name in inspect.get_annotations(klass):
             if not name.startswith("_") and name not in names:
                 names.append(name)
     return names
@@ -29,7 +30,7 @@ def _fields(cls: type) -> list[str]:
 
 @dataclass_transform(frozen_default=True)
 def node(cls: type[_N]) -> type[_N]:
-    own = [n for n in cls.__dict__.get("__annotations__", {}) if not n.startswith("_")]
+    own = [n for n in inspect.get_annotations(cls) if not n.startswith("_")]
     names = _fields(cls)
     defaults = {n: cls.__dict__[n] for n in own if n in cls.__dict__}
     for klass in cls.__mro__[1:]:
@@ -43,7 +44,7 @@ def node(cls: type[_N]) -> type[_N]:
     params = ", ".join(f"{n}=_d[{n!r}]" if n in defaults else n for n in names)
     body = "".join(f"    _set(self, {n!r}, {n})\n" for n in names) or "    pass\n"
     scope: dict[str, Any] = {"_set": object.__setattr__, "_d": defaults}
-    exec(f"def __init__(self, {params}):\n{body}", scope)  # noqa: S102 - fixed template
+    exec(f"def __init__(self, {params}):\n{body}", scope)
     namespace["__init__"] = scope["__init__"]
     made: type[_N] = type(cls.__name__, cls.__bases__, namespace)
     return made

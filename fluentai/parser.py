@@ -406,7 +406,7 @@ _TERMINAL_NAMES = {
 # The first token the user actually wrote where the error-reporting lexer matched its
 # catch-all FSTRING_TEXT pattern.
 _WORD_RE = re.compile(
-    r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?|==|!=|<=|>=|=>|\|\||&&|\|>|\.\.\.|\.\.=?"
+    r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?|==|!=|<=|>=|=>|::|\|\||&&|\|>|\.\.\.|\.\.=?"
     r"|[-+*/%=!<>.,:;(){}\[\]$?|&]"
 )
 # Tokens that continue or end an expression: a state expecting none of them (closers aside:
@@ -482,6 +482,9 @@ def _unexpected_token(source: Source, e: UnexpectedToken) -> FluentSyntaxError:
         return special
 
     found = _describe_token(tok)
+    if "UNDERSCORE" in expected and "INT" in expected:
+        after = f" after '{prev}'" if prev is not None else ""
+        return FluentSyntaxError(f"expected a pattern{after}, found {found}", span)
     if "INT" in expected and not expected & _CONTINUATIONS:
         after = f" after '{prev}'" if prev is not None else ""
         return FluentSyntaxError(f"expected an expression{after}, found {found}", span)
@@ -533,7 +536,8 @@ def _unexpected_token(source: Source, e: UnexpectedToken) -> FluentSyntaxError:
         return FluentSyntaxError(message, span)
     if hint:
         return FluentSyntaxError(f"unexpected {found} {hint}", span)
-    if opener is not None and opener.type != "FSTRING_START":
+    if (opener is not None and opener.type != "FSTRING_START" and _first_on_line(source, tok)
+            and (tok.line or 0) > (opener.line or 0)):
         kind = _OPENERS[opener.type]
         return FluentSyntaxError(
             f"unexpected {found}; is a '{_CLOSER_OF[kind]}' missing for the '{kind}' opened at "
@@ -550,22 +554,23 @@ def _special_case(source: Source, tok: Token, prev: Token | None, stack: list[An
     span = _tok_span(source, tok)
     leaf = _previous_leaf(stack)
     prev_text = str(prev) if prev is not None else None
+    prev_span = _tok_span(source, prev) if prev is not None else span
     adjacent = prev is not None and prev.end_pos is not None and prev.end_pos == tok.start_pos
     if text == "=" and prev_text in ("==", "!=") and adjacent:
-        return FluentSyntaxError(
-            f"'{prev_text}=' is not an operator; use '{prev_text}'", _tok_span(source, prev)
-        )
+        return FluentSyntaxError(f"'{prev_text}=' is not an operator; use '{prev_text}'", prev_span)
     if text in ("+", "-") and prev_text == text and adjacent:
-        return FluentSyntaxError(
-            f"'{text * 2}' is not an operator; use '{text}= 1'", _tok_span(source, prev)
-        )
+        return FluentSyntaxError(f"'{text * 2}' is not an operator; use '{text}= 1'", prev_span)
+    if (prev is not None and prev_text == "-" and len(stack) >= 2 and isinstance(stack[-2], Token)
+            and str(stack[-2]) == "-" and stack[-2].end_pos == prev.start_pos
+            and "INT" in expected):
+        # `i--` reads as `i - -…` and fails at whatever follows.
+        return FluentSyntaxError("'--' is not an operator; use '-= 1'", _tok_span(source, stack[-2]))
     if text == "+" and source.text.startswith("++", tok.start_pos or 0):
         return FluentSyntaxError("'++' is not an operator; use '+= 1'", span)
     if text == "*" and source.text.startswith("*/", tok.start_pos or 0):
         return FluentSyntaxError("unexpected '*/' (block comments do not nest)", span)
     if text == "/" and prev_text == "*" and adjacent:
-        return FluentSyntaxError("unexpected '*/' (block comments do not nest)",
-                                 _tok_span(source, prev))
+        return FluentSyntaxError("unexpected '*/' (block comments do not nest)", prev_span)
     if tok.type in expected:
         return None
     if text in ("&", "|") and not adjacent:
@@ -582,7 +587,7 @@ def _special_case(source: Source, tok: Token, prev: Token | None, stack: list[An
         return FluentSyntaxError(
             f"unexpected ':'; map keys are strings: write \"{prev}\": value", span
         )
-    if text == ":" and "LBRACE" in expected:
+    if text == ":" and "LBRACE" in expected and not expected & {"SEMICOLON", "$END"}:
         return FluentSyntaxError("expected '{', found ':' (blocks are written in braces)", span)
     if tok.type in ("NAME", "WORD") and text in _WORD_OPERATORS:
         return FluentSyntaxError(

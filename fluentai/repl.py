@@ -1,48 +1,326 @@
-"""The interactive session: definitions persist between inputs, expression values are echoed,
-and the event loop keeps running while the prompt waits (so servers started at the prompt
-keep serving). With stdin not a terminal, inputs are read from stdin without prompts."""
+"""The interactive session (`fluentai` or `fluentai repl`, SPEC §8).
+
+Definitions persist between inputs (one set of module globals for the whole session, which
+is also where servers look up their handlers by name), the value of an expression is echoed
+(strings quoted, nothing for nil), and `perform` and `.await()` work at the prompt.
+
+On a terminal (stdin and stdout both ttys) the prompt is prompt_toolkit's, run without
+blocking the event loop: servers started at the prompt keep serving while it waits, and what
+their handlers print appears above the line being typed. The input continues on further
+lines (prompt `... `) while a bracket, string, f-string or comment is open, or while it ends
+where more must follow (`let x =`; a blank line then submits it to show the error).
+Alt-Enter inserts a newline into a complete input. Tab completes globals, keywords, effect
+names (after `perform `) and their operations (after `Effect.`), and methods after `.` (of
+the value's type when the name before the dot is a session global, map keys included;
+otherwise every method name); the input is highlighted.
+
+History is kept in `~/.fluentai_history`; the environment variable FLUENTAI_HISTORY names
+another file, and FLUENTAI_HISTORY=off (or empty) keeps history for the session only.
+
+Each evaluation runs as an asyncio task. Ctrl-C at the prompt discards the input; during an
+evaluation it cancels that task (or, when the evaluation is computing without waiting,
+interrupts it where it is) and returns to the prompt. Servers and other background tasks are
+never cancelled by Ctrl-C. Ctrl-D, `:quit` or SIGTERM stop the servers gracefully
+(`Interpreter.shutdown`: WebSockets get close code 1001) and exit with status 0.
+
+Errors are rendered as by `fluentai run`, with file name `<repl>` and line numbers counted
+within the input; the session goes on.
+
+Commands: `:help`, `:quit` (`:q`, `:exit`), `:load FILE` (run a file into the session: its
+definitions become session globals; like `run`, it calls `main()` when the file defines
+`main` and its top level does not call it), `:reset` (stop servers, start a fresh session),
+`:effects` (effects and their operations).
+
+When stdin or stdout is not a terminal, inputs are read from stdin without prompts (an
+input ends at the end of a line where nothing is left open), values are echoed on stdout and
+errors go to stderr, and the session goes on after an error. At the end of the input the
+session, like a program, keeps running while servers or tasks it started are running. The
+exit status is 1 if any input failed (a syntax or runtime error, an unknown command, a file
+`:load` cannot read), else 0 — as a program run with `fluentai run` would report.
+
+`use name` at the prompt finds `name.flc` in the current directory, else the standard
+library; in a file run by `:load`, beside that file.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import os
+import queue
+import re
+import shutil
+import signal
 import sys
-from typing import Any
+import threading
+from collections.abc import Callable as Fn
+from collections.abc import Coroutine, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
+from . import __version__
 from .builtins import new_globals
 from .compile_support import is_async
 from .compiler import Compiler, Module
 from .errors import FluentError, FluentSyntaxError
-from .interpreter import RECURSION_LIMIT, Interpreter, internal_error_text
+from .interpreter import (
+    RECURSION_LIMIT,
+    Interpreter,
+    LoadError,
+    calls_main,
+    internal_error_text,
+    read_source,
+)
+from .methods import method_names
 from .parser import parse
+from .runtime import Function
 from .source import Source
-from .values import literal_text
+from .values import Promise, literal_text
+
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import CompleteEvent, Completion
+    from prompt_toolkit.document import Document
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 PROMPT = ">>> "
 CONTINUATION = "... "
+INDENT = "    "
+HISTORY_ENV = "FLUENTAI_HISTORY"
+HISTORY_FILE = ".fluentai_history"
+
+# The reserved words of grammar/fluentai.lark.
+KEYWORDS = (
+    "async", "break", "catch", "const", "continue", "else", "false", "finally", "for",
+    "function", "handle", "if", "in", "let", "loop", "match", "nil", "null", "perform",
+    "private", "public", "return", "throw", "true", "try", "use", "when", "while", "with",
+)
+CONSTANTS = frozenset(("true", "false", "nil", "null"))
+
+COMMANDS = {
+    ":help": "this help",
+    ":load": "FILE  run FILE in this session: its definitions become globals",
+    ":effects": "effects and their operations (* = async: .await() the result)",
+    ":reset": "stop servers and start a fresh session",
+    ":quit": "stop servers and leave (also :q, :exit, Ctrl-D)",
+}
+QUIT_COMMANDS = (":quit", ":q", ":exit")
+
+HELP = """\
+Type a statement or an expression; the value of an expression is printed. Definitions
+persist between inputs; `perform` and `.await()` work at the prompt, and servers started
+here keep serving while the prompt waits.
+
+An input continues on further lines (prompt `... `) while a bracket, string or comment is
+open. Alt-Enter inserts a newline anyway.
+
+Commands:
+{commands}
+
+Keys: Tab completes (globals, keywords, `perform Effect.op`, methods after `.`); Up/Down
+walk the history; Ctrl-C discards the input or stops the running evaluation (servers keep
+running); Ctrl-D leaves.
+History: ~/{history} (set {env} to another file, or to `off`).
+"""
 
 
+class Interrupted(Exception):
+    """Raised into an evaluation that Ctrl-C caught computing (not waiting)."""
+
+
+# ---------------------------------------------------------------------------- scanning
+# A tolerant tokenizer for what the parser cannot help with: highlighting an input as it is
+# typed, telling an unterminated string inside an f-string expression from a real error,
+# and knowing whether the cursor is in a string or comment when completing.
+
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+@dataclass
+class Scan:
+    # (kind, start, end): kind is comment, string, interp (an f-string's `{` or `}`),
+    # number, keyword, constant, effect, type, name, punct or op.
+    tokens: list[tuple[str, int, int]] = field(default_factory=list)
+    open_brackets: list[tuple[str, int]] = field(default_factory=list)
+    in_string: bool = False  # the text ends inside a string or the text of an f-string
+    in_comment: bool = False  # ... inside a /* comment
+
+
+def scan(text: str) -> Scan:
+    out = Scan()
+    tokens = out.tokens
+    # "(" "[" "{" brackets; "f" the text of an f-string; "F" an f-string's `{expression}`.
+    stack: list[tuple[str, int]] = []
+    i, n = 0, len(text)
+    after_perform = False
+    while i < n:
+        if stack and stack[-1][0] == "f":
+            start = i
+            closed = False
+            while i < n:
+                c = text[i]
+                if c == "\\":
+                    i += 2
+                elif c == '"':
+                    i += 1
+                    closed = True
+                    break
+                elif c in "{}" and text.startswith(c * 2, i):
+                    i += 2
+                elif c == "{":
+                    break
+                else:
+                    i += 1
+            i = min(i, n)
+            if i > start:
+                tokens.append(("string", start, i))
+            if closed:
+                stack.pop()
+            elif i < n:  # an interpolation opens
+                tokens.append(("interp", i, i + 1))
+                stack.append(("F", i))
+                i += 1
+            continue
+        c = text[i]
+        if c.isspace():
+            i += 1
+            continue
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            tokens.append(("comment", i, j))
+            i = j
+            continue
+        if text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            if j < 0:
+                out.in_comment = True
+                j = n
+            else:
+                j += 2
+            tokens.append(("comment", i, j))
+            i = j
+            continue
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if j >= n:
+                out.in_string = True
+                j = n
+            else:
+                j += 1
+            tokens.append(("string", i, j))
+            i = j
+            after_perform = False
+            continue
+        if text.startswith('f"', i):
+            tokens.append(("string", i, i + 2))
+            stack.append(("f", i))
+            i += 2
+            after_perform = False
+            continue
+        m = _NUMBER.match(text, i)
+        if m:
+            tokens.append(("number", i, m.end()))
+            i = m.end()
+            continue
+        m = _NAME.match(text, i)
+        if m:
+            word = m.group()
+            prev = text[:i].rstrip()
+            if prev.endswith(".") and not prev.endswith(".."):
+                kind = "name"  # a field or method: keywords are fine there
+            elif after_perform:
+                kind = "effect"
+            elif word in CONSTANTS:
+                kind = "constant"
+            elif word in KEYWORD_SET:
+                kind = "keyword"
+            elif word[0].isupper():
+                kind = "type"
+            else:
+                kind = "name"
+            after_perform = word == "perform" and kind == "keyword"
+            tokens.append((kind, i, m.end()))
+            i = m.end()
+            continue
+        after_perform = False
+        if c in "([{":
+            stack.append((c, i))
+            tokens.append(("punct", i, i + 1))
+        elif c in ")]}":
+            if c == "}" and stack and stack[-1][0] == "F":
+                stack.pop()
+                tokens.append(("interp", i, i + 1))
+            else:
+                if stack and stack[-1][0] == _CLOSERS[c]:
+                    stack.pop()
+                tokens.append(("punct", i, i + 1))
+        else:
+            tokens.append(("op", i, i + 1))
+        i += 1
+    if stack and stack[-1][0] == "f":
+        out.in_string = True
+    out.open_brackets = [(k if k != "F" else "{", pos) for k, pos in stack if k != "f"]
+    return out
+
+
+KEYWORD_SET = frozenset(KEYWORDS)
+
+
+def incomplete(text: str) -> bool:
+    """Whether `text` is an input that must go on: it does not parse because something is
+    left open (a bracket, string, f-string, comment) or because it ends where more must
+    follow (`let x =`, `1 +`) and its last line is not blank."""
+    if text.lstrip().startswith(":"):
+        return False  # a command
+    try:
+        parse(Source("<repl>", text))
+    except FluentSyntaxError as e:
+        if e.message.startswith(("unclosed", "unterminated")):
+            return True
+        if "end of input" in e.message:
+            return bool(text.rsplit("\n", 1)[-1].strip())
+        s = scan(text)
+        return s.in_string or s.in_comment
+    except RecursionError:
+        return False
+    return False
+
+
+# ---------------------------------------------------------------------------- the session
 class Session:
     """One REPL session: an interpreter plus the module whose globals persist."""
 
     def __init__(self, deterministic: bool = False) -> None:
         self.interp = Interpreter(deterministic=deterministic)
         self.module = Module("<repl>", "<repl>", new_globals())
-        self.count = 0
+        self.module.globals["args"] = []
+        # Handlers named by servers (`handle_websocket_message`, routes by name) are looked
+        # up here, so functions defined at the prompt serve requests.
+        self.interp.main_globals = self.module.globals
+        self._plugins_loaded = False
+
+    @property
+    def globals(self) -> dict[str, Any]:
+        return self.module.globals
 
     def needs_more(self, text: str) -> bool:
         """Whether `text` is an incomplete input (an open bracket, string or f-string)."""
-        try:
-            parse(Source("<repl>", text))
-        except FluentSyntaxError as e:
-            return e.message.startswith(("unclosed", "unterminated"))
-        return False
+        return incomplete(text)
 
     async def evaluate(self, text: str) -> Any:
         """Compile and run one input; returns its value (nil for declarations)."""
         source = Source("<repl>", text)
         program = parse(source)
+        directory = Path.cwd()
         compiler = Compiler(self.interp, self.module,
-                            lambda name, span: self.interp.load_module(name, span, None))
+                            lambda name, span: self.interp.load_module(name, span, directory))
         code, size = compiler.program(program)
         env: list[Any] = [None] * size
         value = code(env)
@@ -52,66 +330,652 @@ class Session:
             value = value[0]
         return value
 
-    async def run_input(self, text: str) -> None:
-        if not text.strip():
-            return
+    async def load(self, path: str) -> None:
+        """`:load FILE`: run a program's top level in this session (then `main()` as `run`
+        would), so its definitions become session globals."""
+        source = read_source(path)
+        compiled = self.interp.compile_module(source, "<repl>", Path(path).resolve().parent,
+                                              globals_=self.globals)
+        self.module.consts |= compiled.module.consts
+        self.module.public |= compiled.module.public
+        result = compiled.code([None] * compiled.size)
+        if is_async(compiled.code):
+            await result
+        defines_main = any(getattr(item, "name", None) == "main" and type(item).__name__ ==
+                           "FunctionDecl" for item in compiled.program.body)
+        main = self.globals.get("main")
+        if defines_main and isinstance(main, Function) and not calls_main(compiled.program):
+            await main.invoke_async([])
+
+    def effects(self) -> dict[str, list[str]]:
+        """Effect name -> operation names, installed plugins included."""
+        self.load_plugins()
+        return self.interp.registry.effects()
+
+    def load_plugins(self) -> list[str]:
+        if self._plugins_loaded:
+            return []
+        self._plugins_loaded = True
         try:
-            value = await self.evaluate(text)
-        except FluentError as e:
-            sys.stderr.write(e.render() + "\n")
-            sys.stderr.flush()
-            return
-        except Exception as e:
-            sys.stderr.write(internal_error_text(e) + "\n")
-            return
-        if value is not None:
-            sys.stdout.write(literal_text(value) + "\n")
-            sys.stdout.flush()
+            return self.interp.registry.load_plugins()
+        except Exception as e:  # a broken installation must not break the prompt
+            return [f"effect plugins not loaded: {e}"]
+
+    def effects_text(self, width: int = 80) -> str:
+        problems = self.load_plugins()
+        registry = self.interp.registry
+        names = sorted(registry.effects())
+        pad = max((len(n) for n in names), default=0) + 2
+        lines: list[str] = [f"warning: {p}" for p in problems]
+        for name in names:
+            handler = registry.handler(name)
+            if handler is None:
+                continue
+            ops = type(handler).operations()
+            entries = [_op_signature(ops[op]) for op in sorted(ops)]
+            line = name.ljust(pad)
+            for entry in entries:
+                if len(line) > pad and len(line) + 1 + len(entry) > width:
+                    lines.append(line.rstrip())
+                    line = " " * pad
+                line += entry + " "
+            lines.append(line.rstrip())
+        lines.append("(* async: gives a promise; use `perform E.op(...).await()`)")
+        return "\n".join(lines)
+
+    async def wait_tasks(self) -> None:
+        """Wait, as a program would, until the servers and tasks started have finished."""
+        while self.interp.tasks:
+            await asyncio.wait(list(self.interp.tasks))
+
+    async def close(self) -> None:
+        """Stop servers gracefully and cancel what is still running."""
+        await self.interp.shutdown()
+        pending = [t for t in self.interp.tasks if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=3)
 
 
-async def _piped(session: Session) -> int:
+def _op_signature(spec: Any) -> str:
+    params = list(inspect.signature(spec.fn).parameters.values())[1:]
+    required = [p.name for p in params if p.default is inspect.Parameter.empty
+                and p.kind is p.POSITIONAL_OR_KEYWORD]
+    optional = [p.name for p in params if p.default is not inspect.Parameter.empty]
+    text = ", ".join(required)
+    for name in optional:
+        text += f"[, {name}" if text or text.endswith("[") else f"[{name}"
+    text += "]" * len(optional)
+    text = text.replace("[[", "[")
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        text += ", ..." if text else "..."
+    return f"{spec.name}({text}){'*' if spec.is_async else ''}"
+
+
+# ---------------------------------------------------------------------------- commands
+class Repl:
+    """What both front ends share: commands, running an input as a cancellable task,
+    reporting its value or error."""
+
+    def __init__(self, deterministic: bool = False) -> None:
+        self.deterministic = deterministic
+        self.session = Session(deterministic)
+        self.current: asyncio.Task[Any] | None = None  # the running evaluation
+        self.failed = False  # some input failed (the piped mode's exit status)
+        self.quit = False
+        self.on_quit: Fn[[], None] | None = None  # stops a prompt that is waiting
+
+    async def handle(self, text: str) -> bool:
+        """Run one input (a command or FluentAI code); False when it failed."""
+        stripped = text.strip()
+        if not stripped:
+            return True
+        if stripped.startswith(":"):
+            return await self.command(stripped)
+        return await self.run(self.session.evaluate(text), echo=True)
+
+    async def command(self, text: str) -> bool:
+        name, _, arg = text.partition(" ")
+        arg = arg.strip()
+        if name in QUIT_COMMANDS:
+            self.quit = True
+            return True
+        if name in (":help", ":h", ":?"):
+            commands = "\n".join(f"  {c:<9} {d}" for c, d in COMMANDS.items())
+            _write_out(HELP.format(commands=commands, history=HISTORY_FILE, env=HISTORY_ENV))
+            return True
+        if name == ":effects":
+            _write_out(self.session.effects_text(_terminal_width()) + "\n")
+            return True
+        if name == ":reset":
+            await self.session.close()
+            self.session = Session(self.deterministic)
+            _write_out("(fresh session)\n")
+            return True
+        if name == ":load":
+            if not arg:
+                return self.fail("error: usage: :load FILE")
+            if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "\"'":
+                arg = arg[1:-1]
+            return await self.run(self.session.load(os.path.expanduser(arg)), echo=False)
+        return self.fail(f"error: unknown command '{name}' (:help lists the commands)")
+
+    def fail(self, message: str) -> bool:
+        self.failed = True
+        _write_err(message + "\n")
+        return False
+
+    async def run(self, coro: Coroutine[Any, Any, Any], echo: bool) -> bool:
+        """Run `coro` as a task that Ctrl-C can cancel; echo its value or report its error."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.current = task
+        try:
+            await asyncio.wait({task})
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        finally:
+            self.current = None
+        if task.cancelled():
+            _write_err("interrupted\n")
+            return False
+        error = task.exception()
+        if error is None:
+            value = task.result()
+            if echo and value is not None:
+                _write_out(literal_text(value) + "\n")
+            return True
+        if isinstance(error, Interrupted):
+            _write_err("interrupted\n")
+            return False
+        self.failed = True
+        _write_err(error_text(error) + "\n")
+        return False
+
+    # Signals -----------------------------------------------------------------------
+    def on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        """Ctrl-C outside the prompt (prompt_toolkit handles it at the prompt): stop the
+        running evaluation, never the servers."""
+        task = self.current
+        if task is None or task.done():
+            return
+        loop = task.get_loop()
+        if asyncio.current_task(loop) is task:
+            # The evaluation is computing right now (say `loop {}`): a cancellation would
+            # wait for an await that may never come, so stop it where it is.
+            raise Interrupted()
+        loop.call_soon_threadsafe(task.cancel)
+
+    def on_sigterm(self) -> None:
+        self.quit = True
+        if self.current is not None:
+            self.current.cancel()
+        if self.on_quit is not None:
+            self.on_quit()
+
+
+def error_text(error: BaseException) -> str:
+    if isinstance(error, FluentError):
+        return error.render()
+    if isinstance(error, LoadError):
+        return f"error: {error}"
+    if isinstance(error, RecursionError):
+        return "error: stack overflow: too many nested calls"
+    return internal_error_text(error)
+
+
+def _write_out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _write_err(text: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _terminal_width() -> int:
+    return max(40, shutil.get_terminal_size((80, 24)).columns)
+
+
+# ---------------------------------------------------------------------------- piped mode
+class _LineReader:
+    """Reads lines of a blocking stream in a daemon thread, one per request, so the event
+    loop keeps serving while no input comes and nothing is read ahead (an evaluation's
+    `IO.read_line` gets the next line)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._requests: queue.Queue[tuple[asyncio.AbstractEventLoop, asyncio.Future[str]]]
+        self._requests = queue.Queue()
+        threading.Thread(target=self._serve, name="fluentai-repl-stdin", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            loop, fut = self._requests.get()
+            try:
+                line: str | BaseException = self._stream.readline()
+            except BaseException as e:
+                line = e
+            try:
+                loop.call_soon_threadsafe(_settle, fut, line)
+            except RuntimeError:
+                return  # the loop has closed
+
+    async def readline(self) -> str:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[str] = loop.create_future()
+        self._requests.put((loop, fut))
+        return await fut
+
+
+def _settle(fut: asyncio.Future[str], line: str | BaseException) -> None:
+    if fut.done():
+        return
+    if isinstance(line, BaseException):
+        fut.set_exception(line)
+    else:
+        fut.set_result(line)
+
+
+async def _piped(repl: Repl) -> int:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    try:
+        if task is not None:
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    except (NotImplementedError, RuntimeError, ValueError):
+        pass
+    reader = _LineReader(sys.stdin)
     buffer = ""
-    for line in sys.stdin:
-        buffer += line
-        if session.needs_more(buffer):
+    try:
+        while not repl.quit:
+            try:
+                line = await reader.readline()
+            except (OSError, ValueError, UnicodeDecodeError) as e:
+                repl.fail(f"error: cannot read the input: {e}")
+                break
+            if not line:
+                break
+            buffer += line
+            if repl.session.needs_more(buffer):
+                continue
+            text, buffer = buffer, ""
+            await repl.handle(text)
+        if buffer.strip() and not repl.quit:
+            await repl.handle(buffer)
+        if not repl.quit:
+            await repl.session.wait_tasks()
+    finally:
+        await asyncio.shield(repl.session.close())
+        try:
+            loop.remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+    return 1 if repl.failed else 0
+
+
+# ---------------------------------------------------------------------------- interactive
+def history_path() -> Path | None:
+    """Where the history is kept: FLUENTAI_HISTORY, else ~/.fluentai_history; None for no
+    history file (FLUENTAI_HISTORY=off or empty, or no home directory)."""
+    configured = os.environ.get(HISTORY_ENV)
+    if configured is not None:
+        if configured.strip().lower() in ("", "off", "none", "0", "false", "no"):
+            return None
+        return Path(configured).expanduser()
+    try:
+        return Path.home() / HISTORY_FILE
+    except (RuntimeError, KeyError):
+        return None
+
+
+def _history() -> Any:
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    path = history_path()
+    if path is None:
+        return InMemoryHistory()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        _write_err(f"warning: history not saved: cannot write {path}: {e.strerror}\n")
+        return InMemoryHistory()
+    return FileHistory(str(path))
+
+
+STYLE = {
+    "fl-keyword": "ansimagenta bold",
+    "fl-constant": "ansimagenta",
+    "fl-string": "ansigreen",
+    "fl-interp": "ansiyellow",
+    "fl-number": "ansicyan",
+    "fl-comment": "ansibrightblack italic",
+    "fl-effect": "ansiyellow",
+    "fl-type": "ansiyellow",
+    "fl-command": "ansiblue bold",
+}
+
+
+def highlight(text: str) -> list[tuple[str, str]]:
+    """The input as (style, text) fragments: keywords, strings, numbers, comments, ..."""
+    if text.lstrip().startswith(":"):
+        return [("class:fl-command", text)]
+    fragments: list[tuple[str, str]] = []
+    at = 0
+    for kind, start, end in scan(text).tokens:
+        if kind in ("name", "punct", "op"):
             continue
-        await session.run_input(buffer)
-        buffer = ""
-    if buffer.strip():
-        await session.run_input(buffer)
-    while session.interp.tasks:
-        await asyncio.wait(list(session.interp.tasks))
-    return 0
+        if start > at:
+            fragments.append(("", text[at:start]))
+        fragments.append((f"class:fl-{kind}", text[start:end]))
+        at = end
+    if at < len(text):
+        fragments.append(("", text[at:]))
+    return fragments
 
 
-async def _interactive(session: Session) -> int:
+def _make_lexer() -> Any:
+    from prompt_toolkit.lexers import Lexer
+
+    class FluentLexer(Lexer):
+        def lex_document(self, document: Document) -> Fn[[int], StyleAndTextTuples]:
+            lines: list[StyleAndTextTuples] = [[]]
+            for style, piece in highlight(document.text):
+                parts = piece.split("\n")
+                for k, part in enumerate(parts):
+                    if k:
+                        lines.append([])
+                    if part:
+                        lines[-1].append((style, part))
+
+            def get_line(lineno: int) -> StyleAndTextTuples:
+                return lines[lineno] if 0 <= lineno < len(lines) else []
+            return get_line
+
+    return FluentLexer()
+
+
+def _all_method_names() -> list[str]:
+    samples: list[Any] = ["", [], {}, b"", 0, 0.0, True, None, Promise.resolved(None)]
+    return sorted({name for v in samples for name in method_names(v)} | {"await"})
+
+
+_DECLARED = re.compile(r"\b(?:let|const|function)\s+([A-Za-z_]\w*)|\bfor\s+([A-Za-z_]\w*)\s+in\b"
+                       r"|\bcatch\s*\(\s*([A-Za-z_]\w*)")
+_PERFORM = re.compile(r"\bperform\s+(\w*)$")
+_DOTTED = re.compile(r"(?<![\w.\])\"])((?:[A-Za-z_]\w*\.)+)(\w*)$")
+_AFTER_DOT = re.compile(r"([\])\"\w])\.(\w*)$")
+_WORD = re.compile(r"(?<![\w.])([A-Za-z_]\w*)?$")
+
+
+class Completions:
+    """What Tab offers at a cursor position: (text, meta) pairs and how many characters
+    before the cursor they replace. Kept free of prompt_toolkit for testing."""
+
+    def __init__(self, repl: Repl) -> None:
+        self.repl = repl
+        self._all_methods = _all_method_names()
+
+    def effects(self) -> dict[str, list[str]]:
+        return self.repl.session.effects()
+
+    def at(self, before: str) -> tuple[int, list[tuple[str, str]]]:
+        line = before.rsplit("\n", 1)[-1]
+        if before.lstrip().startswith(":"):
+            if " " in before.strip() or before.endswith(" "):
+                return 0, []
+            word = before.strip()
+            return len(word), [(c, "command") for c in (*COMMANDS, ":q", ":exit")
+                               if c.startswith(word)]
+        s = scan(before)
+        if s.in_string or s.in_comment:
+            return 0, []
+        if s.tokens and s.tokens[-1][0] == "comment" and s.tokens[-1][2] == len(before):
+            return 0, []
+        m = _PERFORM.search(line)
+        if m:
+            word = m.group(1)
+            return len(word), [(e, "effect") for e in self.effects() if e.startswith(word)]
+        m = _DOTTED.search(line)
+        if m:
+            chain, word = m.group(1)[:-1].split("."), m.group(2)
+            return len(word), [c for c in self._members(chain) if c[0].startswith(word)]
+        m = _AFTER_DOT.search(line)
+        if m:
+            word = m.group(2)
+            if m.group(1) == '"':
+                names = [*method_names(""), "await"]
+            elif m.group(1).isdigit():
+                return 0, []
+            else:
+                names = self._all_methods
+            return len(word), [(n, "method") for n in sorted(names) if n.startswith(word)]
+        m = _WORD.search(line)
+        if m is None:
+            return 0, []
+        word = m.group(1) or ""
+        return len(word), self._words(word, before)
+
+    def _members(self, chain: list[str]) -> list[tuple[str, str]]:
+        globals_ = self.repl.session.globals
+        head = chain[0]
+        if head not in globals_:
+            effects = self.effects()
+            if len(chain) == 1 and head in effects:
+                return [(op, f"{head} operation") for op in effects[head]]
+            return [(n, "method") for n in self._all_methods]
+        value: Any = globals_[head]
+        for key in chain[1:]:
+            if type(value) is dict and key in value:
+                value = value[key]
+            else:
+                return [(n, "method") for n in self._all_methods]
+        out: list[tuple[str, str]] = []
+        if type(value) is dict:
+            out.extend((k, "key") for k in value if isinstance(k, str) and _NAME.fullmatch(k))
+        names = method_names(value)
+        if type(value) is Promise:
+            names = [*names, "await"]
+        out.extend((n, "method") for n in sorted(names) if (n, "key") not in out)
+        return out
+
+    def _words(self, word: str, before: str) -> list[tuple[str, str]]:
+        seen: set[str] = set()
+        out: list[tuple[str, str]] = []
+
+        def add(names: Iterable[str], meta: Fn[[str], str]) -> None:
+            for name in sorted(names):
+                if name.startswith(word) and name not in seen:
+                    seen.add(name)
+                    out.append((name, meta(name)))
+
+        globals_ = self.repl.session.globals
+        local = {g for groups in _DECLARED.findall(before) for g in groups if g}
+        add(local, lambda _: "local")
+        add(globals_, lambda n: _describe(globals_[n]))
+        add(KEYWORDS, lambda _: "keyword")
+        add(self.effects(), lambda _: "effect")
+        return out
+
+
+def _describe(value: Any) -> str:
+    from .values import type_of
+
+    try:
+        return type_of(value)
+    except Exception:
+        return ""
+
+
+def _make_completer(repl: Repl) -> Any:
+    from prompt_toolkit.completion import Completer, Completion, PathCompleter
+    from prompt_toolkit.document import Document
+
+    completions = Completions(repl)
+    paths = PathCompleter(expanduser=True)
+
+    class FluentCompleter(Completer):
+        def get_completions(self, document: Document,
+                            complete_event: CompleteEvent) -> Iterator[Completion]:
+            before = document.text_before_cursor
+            m = re.match(r"\s*:load\s+(.*)$", before, re.S)
+            if m:
+                sub = Document(m.group(1), len(m.group(1)))
+                yield from paths.get_completions(sub, complete_event)
+                return
+            try:
+                replace, items = completions.at(before)
+            except Exception:
+                return  # completion must never break the prompt
+            for text, meta in items:
+                yield Completion(text, start_position=-replace, display_meta=meta)
+
+    return FluentCompleter()
+
+
+def _key_bindings(repl: Repl) -> Any:
+    from prompt_toolkit.filters import Condition
+    from prompt_toolkit.key_binding import KeyBindings
+
+    kb = KeyBindings()
+
+    def newline(event: Any) -> None:
+        buf = event.current_buffer
+        doc = buf.document
+        line = doc.current_line_before_cursor
+        indent = line[: len(line) - len(line.lstrip())]
+        if line.rstrip().endswith(("{", "[", "(")):
+            indent += INDENT
+        buf.insert_text("\n" + indent)
+
+    @kb.add("enter")
+    @kb.add("c-j")
+    def _enter(event: Any) -> None:
+        buf = event.current_buffer
+        if buf.complete_state is not None and buf.complete_state.current_completion:
+            buf.apply_completion(buf.complete_state.current_completion)
+            return
+        if repl.session.needs_more(buf.text):
+            newline(event)
+        else:
+            buf.validate_and_handle()
+
+    @kb.add("escape", "enter")
+    def _newline(event: Any) -> None:
+        newline(event)
+
+    @Condition
+    def blank_before_cursor() -> bool:
+        from prompt_toolkit.application.current import get_app
+
+        line = get_app().current_buffer.document.current_line_before_cursor
+        return not line.strip()
+
+    @kb.add("tab", filter=blank_before_cursor)
+    def _indent(event: Any) -> None:
+        event.current_buffer.insert_text(INDENT)
+
+    for closer in ")]}":
+        @kb.add(closer, filter=blank_before_cursor)
+        def _dedent(event: Any) -> None:
+            buf = event.current_buffer
+            line = buf.document.current_line_before_cursor
+            if line.endswith(INDENT):
+                buf.delete_before_cursor(len(INDENT))
+            buf.insert_text(event.data)
+
+    return kb
+
+
+def _prompt_session(repl: Repl) -> PromptSession[str]:
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.styles import Style
+
+    def continuation(width: int, line_number: int, is_soft_wrap: bool) -> str:
+        return CONTINUATION.rjust(width)
+
+    return PromptSession(
+        message=PROMPT,
+        multiline=True,
+        prompt_continuation=continuation,
+        lexer=_make_lexer(),
+        completer=_make_completer(repl),
+        complete_while_typing=False,
+        history=_history(),
+        key_bindings=_key_bindings(repl),
+        style=Style.from_dict(STYLE),
+        include_default_pygments_style=False,
+        enable_open_in_editor=False,
+    )
+
+
+async def _interactive(repl: Repl) -> int:
     from prompt_toolkit.patch_stdout import patch_stdout
 
-    prompt: PromptSession[str] = PromptSession()
-    sys.stdout.write("FluentAI REPL - :quit or Ctrl-D to exit\n")
-    with patch_stdout(raw=True):
-        while True:
-            text = ""
+    prompt = _prompt_session(repl)
+    loop = asyncio.get_running_loop()
+
+    def stop_prompt() -> None:
+        if prompt.app.is_running:
+            prompt.app.exit(exception=EOFError())
+
+    repl.on_quit = stop_prompt
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, repl.on_sigint)
+    try:
+        loop.add_signal_handler(signal.SIGTERM, repl.on_sigterm)
+    except (NotImplementedError, RuntimeError, ValueError):
+        pass
+    _write_out(f"FluentAI {__version__} - :help for help, :quit or Ctrl-D to leave\n")
+    try:
+        while not repl.quit:
             try:
-                line = await prompt.prompt_async(PROMPT)
-                text = line
-                while session.needs_more(text):
-                    text += "\n" + await prompt.prompt_async(CONTINUATION)
+                # Patched only while the prompt waits: what runs meanwhile (servers) prints
+                # above the prompt; an evaluation's own output goes straight out, in order.
+                with patch_stdout(raw=True):
+                    try:
+                        text = await prompt.prompt_async()
+                    finally:
+                        sys.stdout.flush()
             except KeyboardInterrupt:
                 continue
             except EOFError:
-                return 0
-            if text.strip() in (":quit", ":q", ":exit"):
-                return 0
-            await session.run_input(text)
+                break
+            await repl.handle(text)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        try:
+            loop.remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+        await asyncio.shield(repl.session.close())
+    return 0
+
+
+USAGE = "usage: fluentai repl [--deterministic]"
 
 
 def main(args: list[str]) -> int:
+    deterministic = False
+    for arg in args:
+        if arg == "--deterministic":
+            deterministic = True
+        elif arg in ("-h", "--help"):
+            _write_out(USAGE + "\n" + __doc__.split("\n\n", 1)[1])
+            return 0
+        else:
+            sys.stderr.write(f"fluentai repl: unknown argument '{arg}'\n{USAGE}\n")
+            return 2
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
-    session = Session()
-    runner = _interactive if sys.stdin.isatty() else _piped
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
+    repl = Repl(deterministic)
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    runner = _interactive if interactive else _piped
     try:
-        return asyncio.run(runner(session))
-    except KeyboardInterrupt:
-        return 0
+        return asyncio.run(runner(repl))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return 1 if repl.failed else 0
