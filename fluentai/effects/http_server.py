@@ -19,7 +19,8 @@ from ..server.routes import RouteError, Router
 from ..values import Callable, type_of
 from . import EffectContext, EffectHandler, expect, operation
 
-EVENTS = ("connect", "message", "close")
+EVENTS = ("connect", "message", "close", "authorize")
+LOOPBACK = ("127.", "::1", "localhost")
 STOP_TIMEOUT_S = 5.0
 
 
@@ -168,6 +169,11 @@ class HttpServer(EffectHandler):
                             compression=opts.compression)
         await listener.start()
         self.servers[server_id] = RunningServer(app, listener)
+        if ws_enabled and opts.origins is None and not opts.host.startswith(LOOPBACK):
+            self.ctx.write_err(
+                f"warning: {server_id} listens on {opts.host} and accepts WebSocket handshakes "
+                f"from any web page's origin; pass the 'origins' option to restrict them\n"
+            )
         assert listener.task is not None
         self.ctx.track(listener.task)  # the program lives while the server serves
         host = opts.host if ":" not in opts.host else f"[{opts.host}]"

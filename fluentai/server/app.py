@@ -193,10 +193,19 @@ class ServerApp:
                             "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
                 await send({"type": "websocket.http.response.body", "body": text.encode()})
             return
+        meta = await self._authorize(scope, headers)
+        if type(meta) is int:
+            await send({"type": "websocket.http.response.start", "status": meta,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+            await send({"type": "websocket.http.response.body",
+                        "body": b"unauthorized" if meta == 401 else b"internal server error"})
+            return
         offered = scope.get("subprotocols") or []
         chosen = next((p for p in offered if p in self.options.subprotocols), None)
         await send({"type": "websocket.accept", "subprotocol": chosen})
         conn = self._connection(scope, headers, chosen, send)
+        if type(meta) is dict:
+            conn.meta.update(meta)
         self.registry.add(conn)
         writer = asyncio.get_running_loop().create_task(self._write(conn, send))
         code = 1006
@@ -209,6 +218,31 @@ class ServerApp:
             if not writer.done():
                 writer.cancel()
             await self._run_handler("close", [conn.id, code], conn)
+
+    async def _authorize(self, scope: dict[str, Any], headers: dict[str, str]) -> Any:
+        """The `authorize` handler's verdict: a map (accept, and it becomes the connection's
+        meta), true (accept), else 401; a failing handler gives 500."""
+        chosen = self.events.get("authorize")
+        if chosen is None:
+            return None
+        fn = self.dispatch.resolve(chosen)
+        if fn is None:
+            self.dispatch.report(LookupError(f"authorize handler '{chosen}' is not defined"),
+                                 f"in the server {self.server_id}")
+            return 500
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                               keep_blank_values=True))
+        request = {"path": scope["path"], "query": query, "headers": headers}
+        try:
+            verdict = await self.dispatch.invoke(fn, [request])
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - reported; the handshake is refused
+            self.dispatch.report(e, f"in the WebSocket authorize handler for {scope['path']}")
+            return 500
+        if verdict is True or type(verdict) is dict:
+            return verdict
+        return 401
 
     def _refusal(self, scope: dict[str, Any], headers: dict[str, str]) -> tuple[int, str] | None:
         if not self.ws_enabled or not self.accepting:
