@@ -15,7 +15,7 @@ from .errors import FluentError, TypeErr
 from .methods import lookup_method
 from .runtime import Code, Function, ReturnEx, StackOverflow
 from .source import Span
-from .values import Callable, type_of
+from .values import Callable, a_type, type_of
 
 
 def slow_call(f: Any, args: list[Any], span: Span, name: str = "") -> Any:
@@ -128,7 +128,7 @@ def call_method(receiver: Any, name: str, argv: list[Any], span: Span,
     fallback = globals_.get(name)
     if isinstance(fallback, Callable):
         return slow_call(fallback, [receiver, *argv], span, name)
-    raise TypeErr(f"a {type_of(receiver)} has no method '{name}'").at(span)
+    raise TypeErr(f"{a_type(receiver)} has no method '{name}'").at(span)
 
 
 def compile_method_call(receiver: Code, name: str, args: list[Code], span: Span,

@@ -13,7 +13,7 @@ from pathlib import Path
 from . import ast
 from .builtins import new_globals
 from .errors import FluentError, FluentSyntaxError
-from .interpreter import Interpreter, LoadError, read_source
+from .interpreter import RECURSION_LIMIT, Interpreter, LoadError, internal_error_text, read_source
 
 
 def top_level_names(program: ast.Program) -> set[str]:
@@ -41,6 +41,7 @@ def check_source(interp: Interpreter, source_name: str) -> list[FluentError]:
 
 
 def check_path(path: str) -> int:
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
         errors = check_source(Interpreter(), path)
     except LoadError as e:
@@ -48,6 +49,9 @@ def check_path(path: str) -> int:
         return e.status
     except FluentError as e:
         sys.stderr.write(e.render() + "\n")
+        return 1
+    except Exception as e:
+        sys.stderr.write(internal_error_text(e) + "\n")
         return 1
     for error in errors:
         sys.stderr.write(error.render() + "\n")

@@ -51,7 +51,7 @@ class Module:
         self.name = name
         self.path = path
         self.globals = globals_
-        self.public: set[str] = set()
+        self.public: dict[str, None] = {}  # an ordered set: exports keep source order
         self.consts: set[str] = set()
 
 
@@ -105,12 +105,21 @@ class Compiler:
         if top:
             for d in decls:
                 if d.public:
-                    self.module.public.add(d.name)
+                    self.module.public[d.name] = None
         else:
             bindings = {d.name: self.block.declare(d.name) for d in decls}
         codes: list[Code] = list(prelude or ())
         fn_codes: list[Code] = []
-        for node in nodes:
+        for i, node in enumerate(nodes):
+            following = nodes[i + 1] if i + 1 < len(nodes) else None
+            if (isinstance(node, ast.Var) and following is not None
+                    and following.span.line == node.span.line):
+                # A lone name has no effect; followed on its line by more code it is almost
+                # always a misspelt keyword (`functoin f() {}`, `print x`).
+                raise FluentSyntaxError(
+                    f"unexpected code after '{node.name}' on the same line: is '{node.name}' "
+                    f"a misspelt keyword? (separate statements with ';' or a newline)",
+                    node.span)
             if isinstance(node, ast.FunctionDecl):
                 make = self.function(node.name, node.params, node.body, node.is_async, node.span)
                 if top:
@@ -144,7 +153,7 @@ class Compiler:
             g = self.module.globals
             name = node.name
             if node.public:
-                self.module.public.add(name)
+                self.module.public[name] = None
             if is_async(value):
                 async def let_global_async(env: list[Any]) -> None:
                     g[name] = await value(env)
@@ -299,14 +308,29 @@ class Compiler:
             async def assign_item_async(env: list[Any]) -> Any:
                 o = await aobj(env)
                 k = await akey(env) if akey is not None else None
-                v = await avalue(env)
-                return _store(o, k, v, op, getter, setter, span)
+                old = located(span, getter, o, k) if op is not None else None
+                return _store(o, k, old, await avalue(env), op, setter, span)
             return assign_item_async
+        if op is None and key_code is not None:
+            index = key_code
+
+            def assign_index(env: list[Any]) -> Any:
+                o = obj(env)
+                k = index(env)
+                v = value(env)
+                t = type(o)
+                if (t is list and type(k) is int and 0 <= k < len(o)) or (
+                        t is dict and type(k) is str):
+                    o[k] = v
+                    return v
+                return _store(o, k, None, v, None, setter, span)
+            return assign_index
 
         def assign_item(env: list[Any]) -> Any:
             o = obj(env)
             k = key_code(env) if key_code is not None else None
-            return _store(o, k, value(env), op, getter, setter, span)
+            old = located(span, getter, o, k) if op is not None else None
+            return _store(o, k, old, value(env), op, setter, span)
         return assign_item
 
     def assign_var(self, target: ast.Var, op: Any, value: Code, span: Span) -> Code:
@@ -330,6 +354,20 @@ class Compiler:
                 if name not in g:
                     get(env)
                 g[name] = v
+
+            if op is not None and not is_async(value):
+                fast_op = _FAST_COMPOUND.get(op)
+
+                def assign_global_op(env: list[Any]) -> Any:
+                    old = g[name] if name in g else get(env)
+                    v = value(env)
+                    if fast_op is not None and type(old) is int and type(v) is int:
+                        v = fast_op(old, v)
+                    else:
+                        v = located(span, op, old, v)
+                    g[name] = v
+                    return v
+                return assign_global_op
         else:
             binding, depth = found
             if binding.const:
@@ -352,22 +390,47 @@ class Compiler:
                     v = env[slot] = value(env)
                     return v
                 return assign_local
+            if op is not None and depth == 0 and not is_async(value):
+                fast_local = _FAST_COMPOUND.get(op)
+
+                def assign_local_op(env: list[Any]) -> Any:
+                    old = env[slot]
+                    v = value(env)
+                    if fast_local is not None and type(old) is int and type(v) is int:
+                        v = fast_local(old, v)
+                    else:
+                        v = located(span, op, old, v)
+                    env[slot] = v
+                    return v
+                return assign_local_op
         if is_async(value):
             async def assign_async(env: list[Any]) -> Any:
-                v = await value(env)
-                if op is not None:
-                    v = located(span, op, get(env), v)
+                if op is None:
+                    v = await value(env)
+                else:
+                    old = get(env)
+                    v = located(span, op, old, await value(env))
                 put(env, v)
                 return v
             return assign_async
+        if op is None:
+            def assign(env: list[Any]) -> Any:
+                v = value(env)
+                put(env, v)
+                return v
+            return assign
+        fast = _FAST_COMPOUND.get(op)
 
-        def assign(env: list[Any]) -> Any:
+        def assign_op(env: list[Any]) -> Any:
+            old = get(env)
             v = value(env)
-            if op is not None:
-                v = located(span, op, get(env), v)
+            if fast is not None and type(old) is int and type(v) is int:
+                v = fast(old, v)
+            else:
+                v = located(span, op, old, v)
             put(env, v)
             return v
-        return assign
+        return assign_op
 
     # ------------------------------------------------------------------ literals
     def c_Literal(self, node: ast.Literal, stmt: bool) -> Code:  # noqa: N802
@@ -683,7 +746,7 @@ class Compiler:
             async def perform_async(env: list[Any]) -> Any:
                 values = [await a(env) for a in aargs]
                 try:
-                    return perform(effect, op, values)
+                    return perform(effect, op, values, span)
                 except FluentError as e:
                     raise e.at(span) from None
             return perform_async
@@ -691,7 +754,7 @@ class Compiler:
         def perform_(env: list[Any]) -> Any:
             values = [a(env) for a in args]
             try:
-                return perform(effect, op, values)
+                return perform(effect, op, values, span)
             except FluentError as e:
                 raise e.at(span) from None
         return perform_
@@ -701,6 +764,14 @@ class Compiler:
 
 
 # ---------------------------------------------------------------------- helpers
+# Compound assignment on two ints: no operator dispatch, no error possible.
+_FAST_COMPOUND: dict[Any, Any] = {
+    BINARY["+"]: lambda a, b: a + b,
+    BINARY["-"]: lambda a, b: a - b,
+    BINARY["*"]: lambda a, b: a * b,
+}
+
+
 def _is_plain_return(block: ast.Block) -> bool:
     return len(block.body) == 1 and isinstance(block.body[0], ast.Return)
 
@@ -741,10 +812,11 @@ def _callee_name(node: ast.Node) -> str:
     return "<expression>"
 
 
-def _store(o: Any, k: Any, v: Any, op: Any, getter: Any, setter: Any, span: Span) -> Any:
+def _store(o: Any, k: Any, old: Any, v: Any, op: Any, setter: Any, span: Span) -> Any:
+    """Finish `o[k] = v` / `o.k op= v`; `old` is the target's value read before `v`."""
     try:
         if op is not None:
-            v = op(getter(o, k), v)
+            v = op(old, v)
         setter(o, k, v)
     except FluentError as e:
         raise e.at(span) from None

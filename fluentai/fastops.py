@@ -127,7 +127,7 @@ def _eq(left: Code, right: Code, slow: Any, span: Span) -> Code:
         t = type(a)
         if t is type(b) and (t is int or t is str):
             return a == b
-        return equals(a, b)
+        return located(span, equals, a, b)
     return eq
 
 
@@ -138,7 +138,7 @@ def _ne(left: Code, right: Code, slow: Any, span: Span) -> Code:
         t = type(a)
         if t is type(b) and (t is int or t is str):
             return a != b
-        return not equals(a, b)
+        return not located(span, equals, a, b)
     return ne
 
 
@@ -221,13 +221,36 @@ def _const_eq(left: Code, c: Any, slow: Any, span: Span) -> Code:
         a = left(env)
         if type(a) is tc:
             return a == c
-        return equals(a, c)
+        return located(span, equals, a, c)
     return eq_c
+
+
+def _const_mul(left: Code, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def mul_c(env: list[Any]) -> Any:
+        a = left(env)
+        if type(a) is tc:
+            return a * c
+        return located(span, slow, a, c)
+    return mul_c
+
+
+def _const_mod(left: Code, c: Any, slow: Any, span: Span) -> Code:
+    if type(c) is not int or c == 0:
+        return _mod(left, lambda env: c, slow, span)
+
+    def mod_c(env: list[Any]) -> Any:
+        a = left(env)
+        if type(a) is int:
+            return a % c
+        return located(span, slow, a, c)
+    return mod_c
 
 
 _CONST_MAKERS = {
     "+": _const_add, "-": _const_sub, "<": _const_lt, "<=": _const_le, ">": _const_gt,
-    "==": _const_eq,
+    "==": _const_eq, "*": _const_mul, "%": _const_mod,
 }
 
 
@@ -287,7 +310,30 @@ def _slot_const_gt(slot: int, c: Any, slow: Any, span: Span) -> Code:
     return gt_sc
 
 
+def _slot_const_mul(slot: int, c: Any, slow: Any, span: Span) -> Code:
+    tc = type(c)
+
+    def mul_sc(env: list[Any]) -> Any:
+        a = env[slot]
+        if type(a) is tc:
+            return a * c
+        return located(span, slow, a, c)
+    return mul_sc
+
+
+def _slot_const_mod(slot: int, c: Any, slow: Any, span: Span) -> Code:
+    if type(c) is not int or c == 0:
+        return _mod(lambda env: env[slot], lambda env: c, slow, span)
+
+    def mod_sc(env: list[Any]) -> Any:
+        a = env[slot]
+        if type(a) is int:
+            return a % c
+        return located(span, slow, a, c)
+    return mod_sc
+
+
 _SLOT_CONST_MAKERS = {
     "+": _slot_const_add, "-": _slot_const_sub, "<": _slot_const_lt, "<=": _slot_const_le,
-    ">": _slot_const_gt,
+    ">": _slot_const_gt, "*": _slot_const_mul, "%": _slot_const_mod,
 }

@@ -117,7 +117,7 @@ class Interpreter:
         return handler
 
     # ------------------------------------------------------------------ runtime.Host
-    def perform(self, effect: str, op: str, args: list[Any]) -> Any:
+    def perform(self, effect: str, op: str, args: list[Any], span: Span | None = None) -> Any:
         stack = HANDLERS.get()
         for i in range(len(stack) - 1, -1, -1):
             clause = stack[i].get((effect, op))
@@ -132,7 +132,7 @@ class Interpreter:
         check_arity(effect, spec, args)
         result = spec.fn(handler, *args)
         if spec.is_async:
-            return start_eager(result, self) if spec.eager else spawn(result, self)
+            return start_eager(result, self, span) if spec.eager else spawn(result, self, span)
         return result
 
     def report(self, error: BaseException, context: str) -> None:
@@ -217,7 +217,10 @@ class Interpreter:
         program = parse(source)
         module = Module(name, source.name, globals_ if globals_ is not None else new_globals())
         compiler = Compiler(self, module, lambda mod, span: self.load_module(mod, span, directory))
-        code, size = compiler.program(program)
+        try:
+            code, size = compiler.program(program)
+        except RecursionError:
+            raise FluentSyntaxError("program is nested too deeply", Span(source, 1, 1)) from None
         return Compiled(module, code, size, compiler, program)
 
     def load_module(self, name: str, span: Span, directory: Path | None) -> tuple[Module, Code]:
@@ -237,7 +240,7 @@ class Interpreter:
         self._loading.append(path)
         try:
             try:
-                source = read_source(str(path))
+                source = read_source(_shown_path(path))
             except LoadError as e:
                 raise FluentSyntaxError(str(e), span) from None
             compiled = self.compile_module(source, name, path.parent)
@@ -292,6 +295,14 @@ def calls_main(program: ast.Program) -> bool:
         elif isinstance(node, tuple):
             stack.extend(node)
     return False
+
+
+def _shown_path(path: Path) -> str:
+    """A module's path as diagnostics show it: relative to the current folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _run_once(code: Code, size: int) -> Code:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .errors import IndexErr, RuntimeFault, TypeErr, ValueErr
-from .values import display, equals, type_of
+from .values import a_type, display, equals, type_of
 
 _NUM = (int, float)
 
@@ -174,7 +174,7 @@ def get_index(target: Any, i: Any) -> Any:
         return target.get(i)
     if t is list or t is str or t is bytes:
         return target[_list_index(target, i)]
-    raise TypeErr(f"cannot index a {type_of(target)}")
+    raise TypeErr(f"cannot index {a_type(target)}")
 
 
 def set_index(target: Any, i: Any, value: Any) -> None:
@@ -188,14 +188,14 @@ def set_index(target: Any, i: Any, value: Any) -> None:
     elif t is str:
         raise TypeErr("strings are immutable")
     else:
-        raise TypeErr(f"cannot assign to an index of a {type_of(target)}")
+        raise TypeErr(f"cannot assign to an index of {a_type(target)}")
 
 
 def get_field(target: Any, name: str) -> Any:
     if type(target) is dict:
         return target.get(name)
     raise TypeErr(
-        f"a {type_of(target)} has no field '{name}'"
+        f"{a_type(target)} has no field '{name}'"
         + (f" (to call the method, write .{name}())" if _has_method(target, name) else "")
     )
 
@@ -210,7 +210,7 @@ def set_field(target: Any, name: str, value: Any) -> None:
     if type(target) is dict:
         target[name] = value
         return
-    raise TypeErr(f"cannot set field '{name}' on a {type_of(target)}")
+    raise TypeErr(f"cannot set field '{name}' on {a_type(target)}")
 
 
 def iterate(v: Any) -> Iterable[Any]:
@@ -223,7 +223,7 @@ def iterate(v: Any) -> Iterable[Any]:
         return v
     if t is bytes:
         return list(v)
-    raise TypeErr(f"cannot iterate over a {type_of(v)}")
+    raise TypeErr(f"cannot iterate over {a_type(v)}")
 
 
 def to_int_exact(v: float) -> int:

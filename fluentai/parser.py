@@ -52,6 +52,8 @@ def parse(source: Source) -> ast.Program:
     except VisitError as e:
         if isinstance(e.orig_exc, FluentSyntaxError):
             raise e.orig_exc from None
+        if isinstance(e.orig_exc, RecursionError):
+            raise FluentSyntaxError("program is nested too deeply", Span(source, 1, 1)) from None
         raise
     except RecursionError:
         raise FluentSyntaxError("program is nested too deeply", Span(source, 1, 1)) from None
@@ -76,6 +78,10 @@ def _unescape(text: str, source: Source, line: int, column: int) -> str:
         ch = m.group(1)
         if ch in _ESCAPES:
             return _ESCAPES[ch]
+        if ch == "u":
+            raise FluentSyntaxError(
+                "a unicode escape is written with braces, e.g. '\\u{41}' or '\\u{1F600}'",
+                _offset(source, text, m.start(), line, column))
         shown = "\\n" if ch == "\n" else ch
         raise FluentSyntaxError(
             f"unknown escape sequence '\\{shown}'", _offset(source, text, m.start(), line, column)
@@ -169,7 +175,7 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Throw(self._span(meta), c[0])
 
     def body(self, meta: Any, c: list[Any]) -> ast.Block:
-        return ast.Block(self._span(meta), tuple(c))
+        return ast.Block(self._span(meta), tuple(x for x in c if not isinstance(x, Token)))
 
     block = body
 
@@ -212,7 +218,7 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Unary(self._tok(op), str(op), operand)
 
     def power(self, meta: Any, c: list[Any]) -> ast.Binary:
-        return ast.Binary(self._span(meta), "**", c[0], c[1])
+        return ast.Binary(self._tok(c[1]), "**", c[0], c[2])
 
     def method_call(self, meta: Any, c: list[Any]) -> ast.Node:
         receiver, name, args = c
@@ -320,7 +326,8 @@ class _ToAst(Transformer[Token, Any]):
 
     # -- match and patterns
     def match_expr(self, meta: Any, c: list[Any]) -> ast.Match:
-        return ast.Match(self._span(meta), c[0], tuple(c[1:]))
+        arms = tuple(x for x in c[1:] if not isinstance(x, Token))
+        return ast.Match(self._span(meta), c[0], arms)
 
     def match_arm(self, meta: Any, c: list[Any]) -> ast.MatchArm:
         return ast.MatchArm(c[0].span, c[0], c[1], c[2])

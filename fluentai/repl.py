@@ -2,7 +2,8 @@
 
 Definitions persist between inputs (one set of module globals for the whole session, which
 is also where servers look up their handlers by name), the value of an expression is echoed
-(strings quoted, nothing for nil), and `perform` and `.await()` work at the prompt.
+(strings quoted; nothing for nil, a declaration or an assignment), and `perform` and
+`.await()` work at the prompt.
 
 On a terminal (stdin and stdout both ttys) the prompt is prompt_toolkit's, run without
 blocking the event loop: servers started at the prompt keep serving while it waits, and what
@@ -60,11 +61,13 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, ast
 from .builtins import new_globals
 from .compile_support import is_async
 from .compiler import Compiler, Module
-from .errors import FluentError, FluentSyntaxError
+from .effects import EffectHandler, operation
+from .effects.io import IO
+from .errors import EffectErr, FluentError, FluentSyntaxError
 from .interpreter import (
     RECURSION_LIMIT,
     Interpreter,
@@ -77,7 +80,7 @@ from .methods import method_names
 from .parser import parse
 from .runtime import Function
 from .source import Source
-from .values import Promise, literal_text
+from .values import Promise, display, literal_text
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -97,14 +100,15 @@ KEYWORDS = (
     "function", "handle", "if", "in", "let", "loop", "match", "nil", "null", "perform",
     "private", "public", "return", "throw", "true", "try", "use", "when", "while", "with",
 )
+KEYWORD_SET = frozenset(KEYWORDS)
 CONSTANTS = frozenset(("true", "false", "nil", "null"))
 
 COMMANDS = {
-    ":help": "this help",
-    ":load": "FILE  run FILE in this session: its definitions become globals",
-    ":effects": "effects and their operations (* = async: .await() the result)",
-    ":reset": "stop servers and start a fresh session",
-    ":quit": "stop servers and leave (also :q, :exit, Ctrl-D)",
+    ":help": ("", "this help"),
+    ":load": (" FILE", "run FILE in this session: its definitions become globals"),
+    ":effects": ("", "effects and their operations (* = async: .await() the result)"),
+    ":reset": ("", "stop servers and start a fresh session"),
+    ":quit": ("", "stop servers and leave (also :q, :exit, Ctrl-D)"),
 }
 QUIT_COMMANDS = (":quit", ":q", ":exit")
 
@@ -270,9 +274,6 @@ def scan(text: str) -> Scan:
     return out
 
 
-KEYWORD_SET = frozenset(KEYWORDS)
-
-
 def incomplete(text: str) -> bool:
     """Whether `text` is an input that must go on: it does not parse because something is
     left open (a bracket, string, f-string, comment) or because it ends where more must
@@ -285,7 +286,8 @@ def incomplete(text: str) -> bool:
         if e.message.startswith(("unclosed", "unterminated")):
             return True
         if "end of input" in e.message:
-            return bool(text.rsplit("\n", 1)[-1].strip())
+            last = text[:-1] if text.endswith("\n") else text  # a piped line's own newline
+            return bool(last.rsplit("\n", 1)[-1].strip())
         s = scan(text)
         return s.in_string or s.in_comment
     except RecursionError:
@@ -295,10 +297,16 @@ def incomplete(text: str) -> bool:
 
 # ---------------------------------------------------------------------------- the session
 class Session:
-    """One REPL session: an interpreter plus the module whose globals persist."""
+    """One REPL session: an interpreter plus the module whose globals persist.
 
-    def __init__(self, deterministic: bool = False) -> None:
+    `effects` are installed over the built-in handlers (the interactive front end replaces
+    IO to read lines from the terminal itself)."""
+
+    def __init__(self, deterministic: bool = False,
+                 effects: Iterable[type[EffectHandler]] = ()) -> None:
         self.interp = Interpreter(deterministic=deterministic)
+        for effect in effects:
+            self.interp.register_effect(effect)
         self.module = Module("<repl>", "<repl>", new_globals())
         self.module.globals["args"] = []
         # Handlers named by servers (`handle_websocket_message`, routes by name) are looked
@@ -328,6 +336,8 @@ class Session:
             value = await value
         if type(value) is tuple:
             value = value[0]
+        if program.body and isinstance(program.body[-1], ast.Assign):
+            return None  # like a declaration, an assignment is not echoed
         return value
 
     async def load(self, path: str) -> None:
@@ -341,8 +351,8 @@ class Session:
         result = compiled.code([None] * compiled.size)
         if is_async(compiled.code):
             await result
-        defines_main = any(getattr(item, "name", None) == "main" and type(item).__name__ ==
-                           "FunctionDecl" for item in compiled.program.body)
+        defines_main = any(isinstance(item, ast.FunctionDecl) and item.name == "main"
+                           for item in compiled.program.body)
         main = self.globals.get("main")
         if defines_main and isinstance(main, Function) and not calls_main(compiled.program):
             await main.invoke_async([])
@@ -403,9 +413,8 @@ def _op_signature(spec: Any) -> str:
     optional = [p.name for p in params if p.default is not inspect.Parameter.empty]
     text = ", ".join(required)
     for name in optional:
-        text += f"[, {name}" if text or text.endswith("[") else f"[{name}"
+        text += ("[, " if text else "[") + name
     text += "]" * len(optional)
-    text = text.replace("[[", "[")
     if any(p.kind is p.VAR_POSITIONAL for p in params):
         text += ", ..." if text else "..."
     return f"{spec.name}({text}){'*' if spec.is_async else ''}"
@@ -416,13 +425,15 @@ class Repl:
     """What both front ends share: commands, running an input as a cancellable task,
     reporting its value or error."""
 
-    def __init__(self, deterministic: bool = False) -> None:
+    def __init__(self, deterministic: bool = False, terminal: bool = False) -> None:
         self.deterministic = deterministic
-        self.session = Session(deterministic)
+        self.effects: tuple[type[EffectHandler], ...] = (_terminal_io(self),) if terminal else ()
+        self.session = Session(deterministic, self.effects)
         self.current: asyncio.Task[Any] | None = None  # the running evaluation
         self.failed = False  # some input failed (the piped mode's exit status)
         self.quit = False
         self.on_quit: Fn[[], None] | None = None  # stops a prompt that is waiting
+        self.prompting = False  # the REPL's prompt is reading the terminal
 
     async def handle(self, text: str) -> bool:
         """Run one input (a command or FluentAI code); False when it failed."""
@@ -440,15 +451,14 @@ class Repl:
             self.quit = True
             return True
         if name in (":help", ":h", ":?"):
-            commands = "\n".join(f"  {c:<9} {d}" for c, d in COMMANDS.items())
-            _write_out(HELP.format(commands=commands, history=HISTORY_FILE, env=HISTORY_ENV))
+            _write_out(_help_text())
             return True
         if name == ":effects":
             _write_out(self.session.effects_text(_terminal_width()) + "\n")
             return True
         if name == ":reset":
             await self.session.close()
-            self.session = Session(self.deterministic)
+            self.session = Session(self.deterministic, self.effects)
             _write_out("(fresh session)\n")
             return True
         if name == ":load":
@@ -466,6 +476,9 @@ class Repl:
 
     async def run(self, coro: Coroutine[Any, Any, Any], echo: bool) -> bool:
         """Run `coro` as a task that Ctrl-C can cancel; echo its value or report its error."""
+        io = self.session.interp.handler("IO")
+        if hasattr(io, "partial"):
+            io.partial = ""  # type: ignore[union-attr]
         task = asyncio.get_running_loop().create_task(coro)
         self.current = task
         try:
@@ -511,6 +524,53 @@ class Repl:
             self.current.cancel()
         if self.on_quit is not None:
             self.on_quit()
+
+
+def _terminal_io(repl: Repl) -> type[EffectHandler]:
+    """IO whose `read_line` reads the terminal with a prompt_toolkit prompt of its own, so
+    that Ctrl-C cancels it. (The stock one reads stdin in a thread, which cannot be stopped:
+    an abandoned read would swallow what is typed at the REPL's prompt.)"""
+
+    class TerminalIO(IO):
+        # What IO.print left on the current line: read_line redraws it as its prompt, since
+        # prompt_toolkit draws from the start of the line (`IO.print("Name? ")` idiom).
+        partial = ""
+
+        @operation()
+        def print(self, value: Any) -> None:
+            text = display(value)
+            super().print(text)
+            _, newline, tail = text.rpartition("\n")
+            self.partial = tail if newline else self.partial + tail
+
+        @operation()
+        def println(self, value: Any = "") -> None:
+            super().println(value)
+            self.partial = ""
+
+        @operation()
+        async def read_line(self) -> str | None:
+            from prompt_toolkit import PromptSession
+
+            if repl.prompting:
+                raise EffectErr("IO.read_line() cannot read the terminal while the REPL's "
+                                "prompt is waiting for input")
+            sys.stdout.flush()
+            reader: PromptSession[str] = PromptSession()
+            message, self.partial = self.partial, ""
+            try:
+                return await reader.prompt_async(message)
+            except EOFError:
+                return None
+            except KeyboardInterrupt:
+                raise asyncio.CancelledError() from None
+
+    return TerminalIO
+
+
+def _help_text() -> str:
+    commands = "\n".join(f"  {c + a:<11} {d}" for c, (a, d) in COMMANDS.items())
+    return HELP.format(commands=commands, history=HISTORY_FILE, env=HISTORY_ENV)
 
 
 def error_text(error: BaseException) -> str:
@@ -894,8 +954,8 @@ def _prompt_session(repl: Repl) -> PromptSession[str]:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.styles import Style
 
-    def continuation(width: int, line_number: int, is_soft_wrap: bool) -> str:
-        return CONTINUATION.rjust(width)
+    def continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
+        return "" if is_soft_wrap else CONTINUATION.rjust(width)
 
     return PromptSession(
         message=PROMPT,
@@ -936,9 +996,11 @@ async def _interactive(repl: Repl) -> int:
                 # Patched only while the prompt waits: what runs meanwhile (servers) prints
                 # above the prompt; an evaluation's own output goes straight out, in order.
                 with patch_stdout(raw=True):
+                    repl.prompting = True
                     try:
                         text = await prompt.prompt_async()
                     finally:
+                        repl.prompting = False
                         sys.stdout.flush()
             except KeyboardInterrupt:
                 continue
@@ -964,7 +1026,8 @@ def main(args: list[str]) -> int:
         if arg == "--deterministic":
             deterministic = True
         elif arg in ("-h", "--help"):
-            _write_out(USAGE + "\n" + __doc__.split("\n\n", 1)[1])
+            _write_out(f"{USAGE}\n\n  --deterministic   fixed clock advancing with sleeps, "
+                       f"seeded Random, predictable ids\n\n{_help_text()}")
             return 0
         else:
             sys.stderr.write(f"fluentai repl: unknown argument '{arg}'\n{USAGE}\n")
@@ -972,8 +1035,8 @@ def main(args: list[str]) -> int:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
-    repl = Repl(deterministic)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    repl = Repl(deterministic, terminal=interactive)
     runner = _interactive if interactive else _piped
     try:
         return asyncio.run(runner(repl))

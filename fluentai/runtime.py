@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from .errors import FluentError, RuntimeFault, TypeErr
 from .source import Span
-from .values import Callable, Promise, expect_args, type_of
+from .values import Callable, Promise, a_type, expect_args, type_of
 
 _MARK = object()
 BREAK: tuple[Any, ...] = (_MARK, "break")
@@ -47,7 +47,7 @@ class StackOverflow(FluentError):
 class Host(Protocol):
     """What compiled code needs from the interpreter that runs it."""
 
-    def perform(self, effect: str, op: str, args: list[Any]) -> Any: ...
+    def perform(self, effect: str, op: str, args: list[Any], span: Span | None = None) -> Any: ...
 
     def report(self, error: BaseException, context: str) -> None: ...
 
@@ -221,7 +221,7 @@ def call_value(f: Any, args: list[Any]) -> Any:
     """Call any FluentAI value with `args` (the slow path of every call site)."""
     if isinstance(f, Callable):
         return f.call(args)
-    raise TypeErr(f"a {type_of(f)} is not callable")
+    raise TypeErr(f"{a_type(f)} is not callable")
 
 
 def run_to_completion(coro: Coroutine[Any, Any, Any], name: str) -> Any:
@@ -234,8 +234,9 @@ def run_to_completion(coro: Coroutine[Any, Any, Any], name: str) -> Any:
     coro.close()
     raise RuntimeFault(
         "TypeError",
-        f"{name} is not async, so it cannot wait for a pending promise "
-        f"(declare it 'async function')",
+        f"{name} is not async, so it cannot wait for a pending promise"
+        + (" (a lambda cannot wait: use an async function)" if name == "<lambda>"
+           else " (declare it 'async function')"),
     )
 
 
@@ -277,7 +278,7 @@ def resume(coro: Coroutine[Any, Any, Any], first: Any) -> _Resume:
     return _Resume(coro, first)
 
 
-def start_eager(coro: Coroutine[Any, Any, Any], host: Host) -> Promise:
+def start_eager(coro: Coroutine[Any, Any, Any], host: Host, span: Span | None = None) -> Promise:
     """Start `coro` now, running it synchronously up to its first real suspension (SPEC §5:
     calling an async function starts it at once); the rest runs as a task. The task has its
     own copy of the context, so `handle` frames follow it without leaking back."""
@@ -287,22 +288,22 @@ def start_eager(coro: Coroutine[Any, Any, Any], host: Host) -> Promise:
     except StopIteration as stop:
         return Promise.resolved(stop.value)
     except FluentError as e:
-        return failed_promise(e, host)
+        return failed_promise(e.at(span) if span is not None else e, host)
     loop = asyncio.get_running_loop()
     task = loop.create_task(_continue(_Resume(coro, first)), context=ctx)
     promise = Promise(task)
     host.track(task)
-    task.add_done_callback(lambda t: _check_observed(promise, t, host))
+    task.add_done_callback(lambda t: _check_observed(promise, t, host, span))
     return promise
 
 
-def spawn(coro: Coroutine[Any, Any, Any], host: Host) -> Promise:
+def spawn(coro: Coroutine[Any, Any, Any], host: Host, span: Span | None = None) -> Promise:
     """Run an effect operation's coroutine as a task of its own. Not eager: library code
     (anyio's cancel scopes, for one) must start and finish in the same task."""
     task = asyncio.get_running_loop().create_task(coro, context=contextvars.copy_context())
     promise = Promise(task)
     host.track(task)
-    task.add_done_callback(lambda t: _check_observed(promise, t, host))
+    task.add_done_callback(lambda t: _check_observed(promise, t, host, span))
     return promise
 
 
@@ -316,12 +317,15 @@ def failed_promise(error: FluentError, host: Host) -> Promise:
     return promise
 
 
-def _check_observed(promise: Promise, task: asyncio.Task[Any], host: Host) -> None:
+def _check_observed(promise: Promise, task: asyncio.Task[Any], host: Host,
+                    span: Span | None = None) -> None:
     if task.cancelled():
         return
     error = task.exception()
     if error is None or promise.observed:
         return
+    if span is not None and isinstance(error, FluentError):
+        error.at(span)  # an effect operation's error points at its `perform`
     # Give code that is about to await the promise one turn of the loop to do so.
     asyncio.get_running_loop().call_soon(_report_unobserved, promise, error, host)
 

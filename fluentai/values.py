@@ -120,6 +120,12 @@ TYPE_NAMES: dict[type, str] = {
 }
 
 
+def a_type(v: Any) -> str:
+    """'an int', 'a string': the type of `v` with its article, for messages."""
+    name = type_of(v)
+    return ("an " if name[0] in "aeiou" else "a ") + name
+
+
 def type_of(v: Any) -> str:
     name = TYPE_NAMES.get(type(v))
     if name is not None:
@@ -149,14 +155,23 @@ def truthy(v: Any) -> bool:
 
 def equals(a: Any, b: Any) -> bool:
     """Structural `==`: numbers compare by value across int/float, bools are not numbers."""
+    try:
+        return _equals(a, b)
+    except RecursionError:
+        from .errors import ValueErr
+
+        raise ValueErr("values are nested too deeply to compare") from None
+
+
+def _equals(a: Any, b: Any) -> bool:
     ta, tb = type(a), type(b)
     if ta is tb:
         if ta is list:
-            return len(a) == len(b) and all(equals(x, y) for x, y in zip(a, b, strict=True))
+            return len(a) == len(b) and all(_equals(x, y) for x, y in zip(a, b, strict=True))
         if ta is dict:
             if len(a) != len(b):
                 return False
-            return all(k in b and equals(x, b[k]) for k, x in a.items())
+            return all(k in b and _equals(x, b[k]) for k, x in a.items())
         if ta is float or ta is int or ta is str or ta is bytes or ta is bool:
             return bool(a == b)
         return a is b
@@ -243,7 +258,7 @@ def _jsonable(v: Any, depth: int) -> Any:
         return [_jsonable(x, depth + 1) for x in v]
     if t is dict:
         return {k: _jsonable(x, depth + 1) for k, x in v.items()}
-    raise TypeErr(f"to_json: a {type_of(v)} has no JSON form")
+    raise TypeErr(f"to_json: {a_type(v)} has no JSON form")
 
 
 def from_json(text: str) -> Any:

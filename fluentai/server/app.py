@@ -237,7 +237,7 @@ class ServerApp:
             verdict = await self.dispatch.invoke(fn, [request])
         except asyncio.CancelledError:
             raise
-        except Exception as e:  # noqa: BLE001 - reported; the handshake is refused
+        except Exception as e:
             self.dispatch.report(e, f"in the WebSocket authorize handler for {scope['path']}")
             return 500
         if verdict is True or type(verdict) is dict:

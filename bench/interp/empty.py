@@ -1,0 +1,1 @@
+# empty.py — does nothing: its run time is the startup cost subtracted from every workload.

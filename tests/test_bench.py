@@ -1,0 +1,46 @@
+"""The benchmark suite (bench/run.py) runs and every workload's two sides agree.
+
+Runs `bench/run.py --quick`: one run per program at a small size, which checks that each
+FluentAI workload runs and prints exactly what its CPython twin prints. Timings are
+printed by the script but never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "bench" / "run.py"
+WORKLOADS = ["fib", "loop", "strings", "methods"]
+
+
+def test_workload_pairs_exist() -> None:
+    for name in [*WORKLOADS, "empty"]:
+        assert (ROOT / "bench" / "interp" / f"{name}.flc").is_file()
+        assert (ROOT / "bench" / "interp" / f"{name}.py").is_file()
+    assert (ROOT / "bench" / "interp" / "hello.flc").is_file()
+
+
+def test_quick_run_succeeds(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--json", str(figures)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    assert proc.returncode == 0, report
+    for name in [*WORKLOADS, "startup"]:
+        assert name in proc.stdout, report
+    assert "FAILED" not in proc.stdout + proc.stderr, report
+
+    data = json.loads(figures.read_text(encoding="utf-8"))
+    assert data["ok"] is True
+    assert data["mode"] == "quick"
+    assert [row["workload"] for row in data["workloads"]] == WORKLOADS
+    assert data["startup"]["workload"] == "startup"
