@@ -63,7 +63,7 @@ def compile_call(callee: Code, args: list[Code], span: Span, name: str) -> Code:
     if n == 0:
         def call0(env: list[Any]) -> Any:
             f = callee(env)
-            if type(f) is Function and f.fast and f.nparams == 0:
+            if type(f) is Function and f.fast_arity == 0:
                 return _enter(f, [f.env, *f.pad], span)
             return slow_call(f, [], span, name)
         return call0
@@ -95,7 +95,7 @@ def compile_call(callee: Code, args: list[Code], span: Span, name: str) -> Code:
             f = callee(env)
             x = a0(env)
             y = a1(env)
-            if type(f) is Function and f.fast and f.nparams == 2:
+            if type(f) is Function and f.fast_arity == 2:
                 return _enter(f, [f.env, x, y, *f.pad], span)
             return slow_call(f, [x, y], span, name)
         return call2
@@ -160,9 +160,9 @@ def _call1_global(callee: Code, a0: Code, span: Span, name: str) -> Code:
         except KeyError:
             f = callee(env)  # raises the NameError with its span
         x = a0(env)
-        if type(f) is Function and f.fast and f.nparams == 1:
+        if type(f) is Function and f.fast_arity == 1:
             try:
-                r = f.body([f.env, x, *f.pad])
+                r = f.body([f.env, x, *f.pad] if f.pad else [f.env, x])
             except ReturnEx as e:
                 return e.value
             except FluentError as e:

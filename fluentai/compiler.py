@@ -12,6 +12,7 @@ names found in no scope are module globals, looked up by name when reached.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable as PyCallable
 from typing import Any
 
@@ -26,7 +27,7 @@ from .compile_support import (
     mark_global_reader,
 )
 from .errors import FluentError, FluentSyntaxError, NameErr, RuntimeFault, Thrown, TypeErr
-from .fastops import binary
+from .fastops import SLOT_CONST_COMPARISONS, binary
 from .operators import BINARY, get_field, get_index, make_range, negate, set_field, set_index
 from .patterns import PatternCompiler
 from .runtime import (
@@ -624,6 +625,7 @@ class Compiler:
                     if c is True or (c is not False and c is not None and truthy(c)):
                         return (value(env),)
                     return None
+                _GUARDS[if_return] = (cond, value)
                 return if_return
         if orelse is None:
             def if_(env: list[Any]) -> Any:
@@ -764,6 +766,9 @@ class Compiler:
 
 
 # ---------------------------------------------------------------------- helpers
+# Guard clauses (`if c { return v }` without else) by their code: (condition, value).
+_GUARDS: weakref.WeakKeyDictionary[Code, tuple[Code, Code]] = weakref.WeakKeyDictionary()
+
 # Compound assignment on two ints: no operator dispatch, no error possible.
 _FAST_COMPOUND: dict[Any, Any] = {
     BINARY["+"]: lambda a, b: a + b,
@@ -861,6 +866,33 @@ def _sequence(codes: list[Code], stmt: bool) -> Code:
         return seq_async
     if len(codes) == 1:
         return codes[0]
+    if len(codes) == 2 and codes[0] in _GUARDS and not is_async(codes[1]):
+        # `if c { return v }; rest`: test, return or go on, in one closure.
+        cond, value = _GUARDS[codes[0]]
+        rest = codes[1]
+        slot = local_slot(value)
+        compare = SLOT_CONST_COMPARISONS.get(cond)
+        if compare is not None and slot is not None:
+            test, cslot, const = compare
+            ctype = type(const)
+
+            def guarded_compare(env: list[Any]) -> Any:
+                a = env[cslot]
+                if type(a) is ctype:
+                    if test(a, const):
+                        return (env[slot],)
+                    return rest(env)
+                if truthy(cond(env)):  # other types: the full comparison and its errors
+                    return (env[slot],)
+                return rest(env)
+            return guarded_compare
+
+        def guarded(env: list[Any]) -> Any:
+            c = cond(env)
+            if c is True or (c is not False and c is not None and truthy(c)):
+                return (env[slot] if slot is not None else value(env),)
+            return rest(env)
+        return guarded
     if len(codes) == 2:
         first, second = codes
 

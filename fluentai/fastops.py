@@ -7,6 +7,8 @@ semantics and raises span-less errors that we locate here.
 
 from __future__ import annotations
 
+import operator
+import weakref
 from typing import Any
 
 from . import ast
@@ -34,7 +36,10 @@ def binary(op: str, left: Code, right: Code, span: Span, rnode: ast.Node) -> Cod
     if isinstance(rnode, ast.Literal) and type(rnode.value) in _FAST_TYPES:
         slot = local_slot(left)
         if slot is not None and op in _SLOT_CONST_MAKERS:
-            return _SLOT_CONST_MAKERS[op](slot, rnode.value, slow, span)
+            code = _SLOT_CONST_MAKERS[op](slot, rnode.value, slow, span)
+            if op in _COMPARE_OPS:
+                SLOT_CONST_COMPARISONS[code] = (_COMPARE_OPS[op], slot, rnode.value)
+            return code
         const_maker = _CONST_MAKERS.get(op)
         if const_maker is not None:
             return const_maker(left, rnode.value, slow, span)
@@ -332,6 +337,12 @@ def _slot_const_mod(slot: int, c: Any, slow: Any, span: Span) -> Code:
         return located(span, slow, a, c)
     return mod_sc
 
+
+# Slot-vs-literal comparisons by their code: (operator, slot, literal), for fusing into guards.
+SLOT_CONST_COMPARISONS: weakref.WeakKeyDictionary[Code, tuple[Any, int, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+_COMPARE_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt}
 
 _SLOT_CONST_MAKERS = {
     "+": _slot_const_add, "-": _slot_const_sub, "<": _slot_const_lt, "<=": _slot_const_le,

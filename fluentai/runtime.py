@@ -86,6 +86,7 @@ class Function(Callable):
         "defaults",
         "env",
         "fast",
+        "fast_arity",
         "host",
         "is_async",
         "min_args",
@@ -123,6 +124,8 @@ class Function(Callable):
         self.span = span
         self.host = host
         self.fast = not checks and not is_async and not body_is_async and not defaults
+        # Call sites test one number: the arity of a plain function, -1 otherwise.
+        self.fast_arity = self.nparams if self.fast else -1
 
     def arity(self) -> int | None:
         return self.nparams
