@@ -44,3 +44,19 @@ def test_quick_run_succeeds(tmp_path: Path) -> None:
     assert data["mode"] == "quick"
     assert [row["workload"] for row in data["workloads"]] == WORKLOADS
     assert data["startup"]["workload"] == "startup"
+
+
+def test_server_benchmarks_run_in_quick_mode(tmp_path: Path) -> None:
+    """bench/server/run.py --quick: echo, broadcast and idle each complete (no thresholds)."""
+    figures = tmp_path / "server.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "server" / "run.py"), "--quick",
+         "--json", str(figures)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(figures.read_text())
+    assert set(report) == {"echo", "echo_sync_send", "broadcast", "idle"}
+    for name in ("echo", "echo_sync_send", "broadcast"):
+        assert report[name]["fluentai"] > 0 and report[name]["websockets"] > 0
+    assert report["idle"]["connections"] == 200
