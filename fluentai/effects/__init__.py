@@ -163,7 +163,8 @@ class EffectRegistry:
                 cls = ep.load()
                 if not (isinstance(cls, type) and issubclass(cls, EffectHandler)):
                     raise TypeError("it is not an EffectHandler subclass")
-                if cls.effect not in self._handlers:
+                # Plugins add effects; they never replace a built-in or an embedder's.
+                if cls.effect not in self._handlers and cls.effect not in self._lazy:
                     self.register(cls(self._ctx))
             except Exception as e:
                 problems.append(f"effect plugin '{ep.name}' ({ep.value}) not loaded: {e}")

@@ -95,7 +95,7 @@ def parse_options(options: Any) -> Options:
     if "subprotocols" in options:
         o.subprotocols = strings("subprotocols")
     for key in ("max_message_size", "max_body_size", "queue_size"):
-        if key in options:
+        if key in options and options[key] is not None:  # nil keeps the default
             setattr(o, key, int(number(key, 1)))
     if "max_connections" in options:
         v = number("max_connections", 0)
@@ -251,6 +251,7 @@ class HttpServer(EffectHandler):
 def close_connection(conn: Connection, code: Any, reason: Any, what: str) -> None:
     expect(what, code, int, name="a close code")
     expect(what, reason, str, name="a reason string")
-    if not (code == 1000 or 3000 <= code <= 4999 or 1001 <= code <= 1014):
+    # 1004-1006 and 1015 are reserved: they never appear in a close frame (RFC 6455 7.4.1).
+    if not (code in (1000, 1001, 1002, 1003) or 1007 <= code <= 1014 or 3000 <= code <= 4999):
         raise ValueErr(f"{what}: {code} is not a close code a server may send")
     conn.outbox.close(code, reason)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from ..errors import NameErr
 from ..values import display, from_json, to_json
 from .connections import (
     CLOSE_INTERNAL,
@@ -164,7 +165,7 @@ class ServerApp:
         fn = self.dispatch.resolve(found.route.handler)
         if fn is None:
             self.dispatch.report(
-                LookupError(f"route handler '{found.route.handler}' is not defined"),
+                NameErr(f"route handler '{found.route.handler}' is not defined"),
                 f"in HTTP handler for {method} {path}",
             )
             raise HttpError(500, "internal server error")
@@ -227,7 +228,7 @@ class ServerApp:
             return None
         fn = self.dispatch.resolve(chosen)
         if fn is None:
-            self.dispatch.report(LookupError(f"authorize handler '{chosen}' is not defined"),
+            self.dispatch.report(NameErr(f"authorize handler '{chosen}' is not defined"),
                                  f"in the server {self.server_id}")
             return 500
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
@@ -358,7 +359,8 @@ def request_map(scope: dict[str, Any], body: bytes, params: dict[str, str]) -> d
         try:
             request["json"] = from_json(text)
         except Exception as e:
-            raise HttpError(400, f"invalid JSON: {getattr(e, 'message', e)}") from None
+            detail = str(getattr(e, "message", e)).removeprefix("from_json: invalid JSON: ")
+            raise HttpError(400, f"invalid JSON: {detail}") from None
     return request
 
 

@@ -69,8 +69,12 @@ class Router:
         if "*" in segments[:-1]:
             raise RouteError("'*' may only be the last segment of a route path")
         route = Route(method, pattern, segments, handler)
-        # Registering the same method and path again replaces the handler (REPL-friendly).
-        self.routes = [r for r in self.routes if (r.method, r.segments) != (method, segments)]
+        # Registering the same method and path again replaces the handler in place, keeping
+        # its precedence (REPL-friendly).
+        for i, existing in enumerate(self.routes):
+            if (existing.method, existing.segments) == (method, segments):
+                self.routes[i] = route
+                return route
         self.routes.append(route)
         return route
 
