@@ -13,7 +13,7 @@ from pathlib import Path
 from . import ast
 from .builtins import new_globals
 from .errors import FluentError, FluentSyntaxError
-from .interpreter import RECURSION_LIMIT, Interpreter, LoadError, internal_error_text, read_source
+from .interpreter import Interpreter, LoadError, configure_process, internal_error_text, read_source
 
 
 def top_level_names(program: ast.Program) -> set[str]:
@@ -41,7 +41,7 @@ def check_source(interp: Interpreter, source_name: str) -> list[FluentError]:
 
 
 def check_path(path: str) -> int:
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    configure_process()
     try:
         errors = check_source(Interpreter(), path)
     except LoadError as e:

@@ -342,11 +342,16 @@ def internal_error_text(error: BaseException) -> str:
     return text
 
 
+def configure_process() -> None:
+    """What every command needs of the Python process: room for deep FluentAI recursion, and
+    ints printed at any size (SPEC: integers are unbounded)."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    sys.set_int_max_str_digits(0)
+
+
 def run_path(path: str, args: list[str] | None = None, deterministic: bool = False) -> int:
     """`fluentai run PATH ARGS…`: 0 on success, 1 on a program error, 2 for a bad file."""
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
-    if hasattr(sys, "set_int_max_str_digits"):
-        sys.set_int_max_str_digits(0)  # ints are unbounded, and so is their text
+    configure_process()
     try:
         source = read_source(path)
     except LoadError as e:

@@ -69,10 +69,10 @@ from .effects import EffectHandler, operation
 from .effects.io import IO
 from .errors import EffectErr, FluentError, FluentSyntaxError
 from .interpreter import (
-    RECURSION_LIMIT,
     Interpreter,
     LoadError,
     calls_main,
+    configure_process,
     internal_error_text,
     read_source,
 )
@@ -1032,9 +1032,7 @@ def main(args: list[str]) -> int:
         else:
             sys.stderr.write(f"fluentai repl: unknown argument '{arg}'\n{USAGE}\n")
             return 2
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
-    if hasattr(sys, "set_int_max_str_digits"):
-        sys.set_int_max_str_digits(0)
+    configure_process()
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     repl = Repl(deterministic, terminal=interactive)
     runner = _interactive if interactive else _piped

@@ -70,6 +70,7 @@ class Options:
     compression: bool = True
     subprotocols: list[str] = field(default_factory=list)
     rate_limit: tuple[int, float] | None = None
+    cluster: str | None = None  # the group's name with --cluster (default: the port asked for)
 
 
 class HttpError(Exception):
@@ -89,13 +90,14 @@ def to_frame(value: Any) -> Outgoing:
 
 class ServerApp:
     def __init__(self, server_id: str, ws_enabled: bool, options: Options, router: Router,
-                 dispatch: Dispatch) -> None:
+                 dispatch: Dispatch, registry: Registry | None = None) -> None:
         self.server_id = server_id
         self.ws_enabled = ws_enabled
         self.options = options
         self.router = router
         self.dispatch = dispatch
-        self.registry = Registry(server_id)
+        # A cluster registry (server.cluster) when the program runs with --cluster.
+        self.registry = registry if registry is not None else Registry(server_id)
         self.events: dict[str, Any] = {}
         self.accepting = True
 

@@ -3,7 +3,9 @@ buffer, drained by a writer task so that no sender ever waits on a slow client.
 
 Non-waiting sends (`offer`) on a full buffer close that connection with 1013 and report it
 as not sent; waiting sends (`put`) wait for space. The registry is the seam a cluster
-backend would replace: everything the effects do to connections goes through it.
+backend replaces (`cluster.ClusterRegistry`): everything the effects do to connections goes
+through it. Its `group_*` methods, `lookup`, `put`, `info` and `set_meta` are what the
+effects use; here the group is this one server, with a cluster it is every node's.
 """
 
 from __future__ import annotations
@@ -215,3 +217,29 @@ class Registry:
     def close_all(self, code: int, reason: str) -> None:
         for conn in list(self.connections.values()):
             conn.outbox.close(code, reason)
+
+    # The group's view, used by the effects. Without a cluster the group is this server:
+    # a cluster registry adds the connections other nodes hold (SPEC §7, docs/scaling.md).
+    def lookup(self, conn_id: str) -> Any:
+        """The connection `conn_id` of the group (a `Connection`, or a cluster registry's
+        stand-in for a connection held by another node), or None."""
+        return self.connections.get(conn_id)
+
+    def group_ids(self) -> list[str]:
+        return list(self.connections)
+
+    def group_count(self) -> int:
+        return len(self.connections)
+
+    def group_broadcast(self, frame: Outgoing) -> int:
+        return self.broadcast(frame)
+
+    async def put(self, conn: Any, frame: Outgoing) -> bool:
+        """Queue, waiting for buffer space; False when the connection closed meanwhile."""
+        return await conn.outbox.put(frame)
+
+    def info(self, conn: Any) -> dict[str, Any]:
+        return conn.info()  # type: ignore[no-any-return]
+
+    def set_meta(self, conn: Any, key: str, value: Any) -> None:
+        conn.meta[key] = value

@@ -13,10 +13,19 @@ class ListenError(OSError):
     pass
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A listening socket. `reuse_port` (clustering: `fluentai run --workers N`) sets
+    SO_REUSEPORT, so several processes listen on one port and the kernel spreads the
+    incoming connections among them."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        if not hasattr(socket, "SO_REUSEPORT"):
+            sock.close()
+            raise ListenError(f"cannot listen on {host}:{port} with several processes: "
+                              "this system has no SO_REUSEPORT")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
         sock.listen(2048)
