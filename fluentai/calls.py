@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .compile_support import as_async, global_read, is_async
+from .fastops import SLOT_CONST_ARITHMETIC
 from .errors import FluentError, TypeErr
 from .methods import lookup_method
 from .runtime import Code, Function, ReturnEx, StackOverflow
@@ -153,6 +154,9 @@ def _call1_global(callee: Code, a0: Code, span: Span, name: str) -> Code:
     read = global_read(callee)
     assert read is not None
     g, gname = read
+    arithmetic = SLOT_CONST_ARITHMETIC.get(a0)
+    if arithmetic is not None:
+        return _call1_global_arith(callee, a0, arithmetic, g, gname, span, name)
 
     def call1g(env: list[Any]) -> Any:
         try:
@@ -173,3 +177,32 @@ def _call1_global(callee: Code, a0: Code, span: Span, name: str) -> Code:
             return r[0] if type(r) is tuple else r
         return slow_call(f, [x], span, name)
     return call1g
+
+
+def _call1_global_arith(callee: Code, a0: Code, arithmetic: tuple[Any, int, Any],
+                        g: dict[str, Any], gname: str, span: Span, name: str) -> Code:
+    """`f(n - 1)`: a global function of one slot-vs-literal argument (recursion's shape),
+    the argument computed inline when the slot holds a value of the literal's type."""
+    op, slot, const = arithmetic
+    ctype = type(const)
+
+    def call1g_arith(env: list[Any]) -> Any:
+        try:
+            f = g[gname]
+        except KeyError:
+            f = callee(env)  # raises the NameError with its span
+        a = env[slot]
+        x = op(a, const) if type(a) is ctype else a0(env)
+        if type(f) is Function and f.fast_arity == 1:
+            try:
+                r = f.body([f.env, x, *f.pad] if f.pad else [f.env, x])
+            except ReturnEx as e:
+                return e.value
+            except FluentError as e:
+                e.trace.append((f.name, span))
+                raise
+            except RecursionError:
+                raise StackOverflow("stack overflow: too many nested calls", span) from None
+            return r[0] if type(r) is tuple else r
+        return slow_call(f, [x], span, name)
+    return call1g_arith

@@ -39,6 +39,8 @@ def binary(op: str, left: Code, right: Code, span: Span, rnode: ast.Node) -> Cod
             code = _SLOT_CONST_MAKERS[op](slot, rnode.value, slow, span)
             if op in _COMPARE_OPS:
                 SLOT_CONST_COMPARISONS[code] = (_COMPARE_OPS[op], slot, rnode.value)
+            elif op in _ARITH_OPS:
+                SLOT_CONST_ARITHMETIC[code] = (_ARITH_OPS[op], slot, rnode.value)
             return code
         const_maker = _CONST_MAKERS.get(op)
         if const_maker is not None:
@@ -343,6 +345,11 @@ SLOT_CONST_COMPARISONS: weakref.WeakKeyDictionary[Code, tuple[Any, int, Any]] = 
     weakref.WeakKeyDictionary()
 )
 _COMPARE_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt}
+# Slot-vs-literal `+ - *` by their code, for call sites that compute an argument inline.
+SLOT_CONST_ARITHMETIC: weakref.WeakKeyDictionary[Code, tuple[Any, int, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+_ARITH_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 _SLOT_CONST_MAKERS = {
     "+": _slot_const_add, "-": _slot_const_sub, "<": _slot_const_lt, "<=": _slot_const_le,
