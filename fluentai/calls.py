@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from .compile_support import as_async, global_read, is_async
-from .fastops import SLOT_CONST_ARITHMETIC
 from .errors import FluentError, TypeErr
+from .fastops import SLOT_CONST_ARITHMETIC
 from .methods import lookup_method
 from .runtime import Code, Function, ReturnEx, StackOverflow
 from .source import Span
