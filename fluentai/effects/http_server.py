@@ -3,12 +3,18 @@
 Servers are `server.ServerApp`s served by `server.Listener`; handler names are resolved in
 the program's globals when each request or event arrives (SPEC §7). The program is kept
 alive while a server runs.
+
+With a cluster configured (`fluentai run --cluster redis://…`, the interpreter's `cluster`),
+each server joins a group through a `server.cluster.ClusterNode` (imported only then) and
+its registry covers every node's connections; see docs/scaling.md.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import os
+import uuid
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ValueErr
 from ..runtime import HANDLERS, HandlerFrame
@@ -19,17 +25,38 @@ from ..server.routes import RouteError, Router
 from ..values import Callable, type_of
 from . import EffectContext, EffectHandler, expect, operation
 
+if TYPE_CHECKING:
+    from ..server.cluster import ClusterNode
+
 EVENTS = ("connect", "message", "close", "authorize")
 LOOPBACK = ("127.", "::1", "localhost")
-STOP_TIMEOUT_S = 5.0
+STOP_TIMEOUT_S = 3.0
+HANDLER_GRACE_S = 1.0
+
+
+async def _until_empty(app: ServerApp, seconds: float, spare: str | None = None) -> None:
+    """Wait until no connection but `spare` (while its handler runs) is open."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+
+    def open_ones() -> int:
+        return sum(1 for c in app.registry.connections.values()
+                   if not (c.id == spare and c.busy))
+
+    while open_ones() and loop.time() < deadline:
+        await asyncio.sleep(0.01)
 
 
 class ProgramDispatch:
     """`server.app.Dispatch` for the running program (handler frames as at `listen`)."""
 
-    def __init__(self, ctx: EffectContext, frames: tuple[HandlerFrame, ...]) -> None:
+    def __init__(self, ctx: EffectContext, frames: tuple[HandlerFrame, ...],
+                 unique_ids: bool = False) -> None:
         self.ctx = ctx
         self.frames = frames
+        # In a cluster, connection ids must not collide across processes: random even with
+        # --deterministic (whose predictable ids would be the same in every process).
+        self.unique_ids = unique_ids
 
     def resolve(self, handler: Any) -> Any | None:
         if isinstance(handler, str):
@@ -48,6 +75,8 @@ class ProgramDispatch:
             HANDLERS.set(self.frames)
 
     def new_id(self) -> str:
+        if self.unique_ids:
+            return str(uuid.uuid4())
         return self.ctx.new_id("")
 
     def now_ms(self) -> int:
@@ -55,9 +84,10 @@ class ProgramDispatch:
 
 
 class RunningServer:
-    def __init__(self, app: ServerApp, listener: Listener) -> None:
+    def __init__(self, app: ServerApp, listener: Listener, group: str | None = None) -> None:
         self.app = app
         self.listener = listener
+        self.group = group  # the cluster group it joined
 
 
 def parse_options(options: Any) -> Options:
@@ -67,7 +97,7 @@ def parse_options(options: Any) -> Options:
     o = Options()
     known = {"host", "origins", "max_message_size", "max_body_size", "max_connections",
              "queue_size", "ping_interval", "ping_timeout", "compression", "subprotocols",
-             "rate_limit"}
+             "rate_limit", "cluster"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise ValueErr(f"HttpServer.listen(): unknown option '{unknown[0]}' "
@@ -112,6 +142,12 @@ def parse_options(options: Any) -> Options:
                 or rate["messages"] < 1 or rate["per_ms"] <= 0):
             raise ValueErr('HttpServer.listen(): rate_limit must be {"messages": N, "per_ms": M}')
         o.rate_limit = (rate["messages"], float(rate["per_ms"]))
+    if "cluster" in options and options["cluster"] is not None:
+        group = options["cluster"]
+        if type(group) is not str or not group:
+            raise ValueErr("HttpServer.listen(): option 'cluster' must be a non-empty string "
+                           "(the name of the group of servers that act as one)")
+        o.cluster = group
     return o
 
 
@@ -122,6 +158,9 @@ class HttpServer(EffectHandler):
         super().__init__(ctx)
         self.router = Router()
         self.servers: dict[str, RunningServer] = {}
+        # The Redis URL when the program runs clustered (`fluentai run --cluster`).
+        self.cluster_url: str | None = getattr(ctx, "cluster", None)
+        self.cluster_node: ClusterNode | None = None
 
     # ------------------------------------------------------------------ lookups
     def server(self, server_id: Any) -> ServerApp:
@@ -132,8 +171,10 @@ class HttpServer(EffectHandler):
         return running.app
 
     def connection(self, app: ServerApp, conn_id: Any) -> Connection:
+        """A connection of the server's group (with a cluster, it may be another node's:
+        a `RemoteConnection` that offers the same operations)."""
         expect("HttpServer", conn_id, str, name="a connection id string")
-        conn = app.registry.get(conn_id)
+        conn = app.registry.lookup(conn_id)
         if conn is None:
             raise ValueErr(f"unknown connection id '{conn_id}' on {app.server_id}")
         return conn
@@ -141,7 +182,7 @@ class HttpServer(EffectHandler):
     def find_connection(self, conn_id: Any) -> tuple[ServerApp, Connection]:
         expect("WebSocket", conn_id, str, name="a connection id string")
         for running in self.servers.values():
-            conn = running.app.registry.get(conn_id)
+            conn = running.app.registry.lookup(conn_id)
             if conn is not None:
                 return running.app, conn
         raise ValueErr(f"unknown connection id '{conn_id}'")
@@ -153,8 +194,9 @@ class HttpServer(EffectHandler):
         if not 0 <= port <= 65535:
             raise ValueErr(f"HttpServer.listen(): port {port} is out of range")
         opts = parse_options(options)
+        clustered = self.cluster_url is not None
         try:
-            sock = bind(opts.host, port)
+            sock = bind(opts.host, port, reuse_port=clustered)
         except ListenError as e:
             raise ValueErr(f"HttpServer.listen(): {e}") from None
         actual = int(sock.getsockname()[1])
@@ -162,13 +204,32 @@ class HttpServer(EffectHandler):
         if server_id in self.servers:
             sock.close()
             raise ValueErr(f"HttpServer.listen(): {server_id} is already running")
-        dispatch = ProgramDispatch(self.ctx, HANDLERS.get())
-        app = ServerApp(server_id, bool(ws_enabled), opts, self.router, dispatch)
+        group = None
+        registry = None
+        if clustered:
+            group = opts.cluster if opts.cluster is not None else str(port)
+            try:
+                registry = await self._cluster().join(group, server_id)
+            except ValueError as e:
+                sock.close()
+                raise ValueErr(f"HttpServer.listen(): {e}; give each server its own "
+                               f"'cluster' option") from None
+            if port == 0 and os.environ.get("FLUENTAI_WORKER"):
+                self.ctx.write_err(
+                    f"warning: {server_id}: port 0 picks a different free port in each worker; "
+                    f"give a fixed port to share one among the workers\n")
+        dispatch = ProgramDispatch(self.ctx, HANDLERS.get(), unique_ids=clustered)
+        app = ServerApp(server_id, bool(ws_enabled), opts, self.router, dispatch, registry)
         listener = Listener(app, sock, max_message_size=opts.max_message_size,
                             ping_interval_ms=opts.ping_interval, ping_timeout_ms=opts.ping_timeout,
                             compression=opts.compression)
-        await listener.start()
-        self.servers[server_id] = RunningServer(app, listener)
+        try:
+            await listener.start()
+        except BaseException:
+            if group is not None and self.cluster_node is not None:
+                await self.cluster_node.leave(group)
+            raise
+        self.servers[server_id] = RunningServer(app, listener, group)
         if ws_enabled and opts.origins is None and not opts.host.startswith(LOOPBACK):
             self.ctx.write_err(
                 f"warning: {server_id} listens on {opts.host} and accepts WebSocket handshakes "
@@ -182,25 +243,55 @@ class HttpServer(EffectHandler):
     @operation(eager=True)
     async def stop(self, server_id: Any) -> None:
         self.server(server_id)
-        await self._stop(self.servers.pop(server_id), CLOSE_GOING_AWAY, "server stopping")
+        running = self.servers.pop(server_id)
+        # Called from one of this server's own handlers, `stop` cannot wait for that handler
+        # (it is waiting for `stop`): it resolves once everything else has closed, and the
+        # server finishes stopping after the handler returns.
+        spare = running.app.caller_connection()
+        closed_but_caller: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        stopping = asyncio.get_running_loop().create_task(
+            self._stop(running, CLOSE_GOING_AWAY, "server stopping", spare, closed_but_caller))
+        self.ctx.track(stopping)
+        if running.app.serves_caller():
+            await closed_but_caller
+        else:
+            await stopping
 
-    async def _stop(self, running: RunningServer, code: int, reason: str) -> None:
+    def _cluster(self) -> ClusterNode:
+        if self.cluster_node is None:
+            from ..server.cluster import ClusterNode
+
+            assert self.cluster_url is not None
+            self.cluster_node = ClusterNode(self.cluster_url, self.ctx.write_err)
+        return self.cluster_node
+
+    async def _stop(self, running: RunningServer, code: int, reason: str,
+                    spare: str | None = None,
+                    closed_but_spare: asyncio.Future[None] | None = None) -> None:
         app = running.app
         app.accepting = False
         app.registry.close_all(code, reason)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + STOP_TIMEOUT_S
-        # Each connection leaves the registry once its close handler has run.
-        while len(app.registry) and loop.time() < deadline:
-            await asyncio.sleep(0.01)
+        # Each connection leaves the registry once its close handler has run; handlers still
+        # busy after a grace period are cancelled (their close handlers run all the same).
+        await _until_empty(app, HANDLER_GRACE_S, spare)
+        app.cancel_busy(spare)
+        await _until_empty(app, STOP_TIMEOUT_S, spare)
+        if closed_but_spare is not None and not closed_but_spare.done():
+            closed_but_spare.set_result(None)
+        await _until_empty(app, STOP_TIMEOUT_S)
         await running.listener.stop()
+        if running.group is not None and self.cluster_node is not None:
+            await self.cluster_node.leave(running.group)
 
     async def shutdown(self) -> None:
-        """SIGINT/SIGTERM or the end of the program: close every WebSocket with 1001."""
+        """SIGINT/SIGTERM or the end of the program: close every WebSocket with 1001 (and
+        leave the cluster)."""
         running = list(self.servers.values())
         self.servers.clear()
         await asyncio.gather(*(self._stop(r, CLOSE_GOING_AWAY, "server shutting down")
                                for r in running))
+        if self.cluster_node is not None:
+            await self.cluster_node.close()
 
     @operation()
     def route(self, method: Any, path: Any, handler: Any) -> None:
@@ -224,7 +315,7 @@ class HttpServer(EffectHandler):
 
     @operation()
     def ws_connections(self, server_id: Any) -> list[str]:
-        return self.server(server_id).registry.ids()
+        return self.server(server_id).registry.group_ids()
 
     @operation()
     def ws_send(self, server_id: Any, conn_id: Any, message: Any) -> bool:
@@ -234,11 +325,11 @@ class HttpServer(EffectHandler):
     @operation(eager=True)
     async def ws_send_async(self, server_id: Any, conn_id: Any, message: Any) -> bool:
         app = self.server(server_id)
-        return await self.connection(app, conn_id).outbox.put(to_frame(message))
+        return await app.registry.put(self.connection(app, conn_id), to_frame(message))
 
     @operation(eager=True)
     async def ws_broadcast(self, server_id: Any, message: Any) -> int:
-        return self.server(server_id).registry.broadcast(to_frame(message))
+        return self.server(server_id).registry.group_broadcast(to_frame(message))
 
     @operation(eager=True)
     async def ws_close(self, server_id: Any, conn_id: Any, code: Any = CLOSE_NORMAL,

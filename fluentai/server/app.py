@@ -10,12 +10,14 @@ reported (FluentAI traceback on stderr) and turned into status codes or close co
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from ..errors import NameErr
+from ..errors import FluentError, NameErr, TypeErr, ValueErr
 from ..values import display, from_json, to_json
 from .connections import (
     CLOSE_INTERNAL,
@@ -30,6 +32,11 @@ from .connections import (
 from .routes import Router
 
 MiB = 1024 * 1024
+
+# The ASGI task serving the current request or connection, in that task's context.
+SERVING_TASK: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar(
+    "fluentai_serving_task", default=None
+)
 
 EVENT_DEFAULTS = {
     "connect": ("handle_websocket_connect", "handle_new_connection"),
@@ -100,9 +107,40 @@ class ServerApp:
         self.registry = registry if registry is not None else Registry(server_id)
         self.events: dict[str, Any] = {}
         self.accepting = True
+        # The tasks serving this server's requests and connections (by connection id for
+        # WebSockets): `stop` must not wait for the task it is called from, and shutdown
+        # cancels handlers that are still busy.
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.connection_tasks: dict[str, asyncio.Task[Any]] = {}
+
+    def caller_connection(self) -> str | None:
+        """The connection whose handler the current code runs in (also inside tasks that
+        handler started), while that handler is still running; else None."""
+        task = SERVING_TASK.get()
+        for conn_id, conn_task in self.connection_tasks.items():
+            if conn_task is task:
+                conn = self.registry.get(conn_id)
+                return conn_id if conn is not None and conn.busy else None
+        return None
+
+    def serves_caller(self) -> bool:
+        """Whether the current code runs in (a task started by) one of this server's requests
+        or connections: waiting for this server to finish would wait for itself."""
+        return SERVING_TASK.get() in self.tasks
+
+    def cancel_busy(self, spare: str | None) -> None:
+        """Cancel connections still running a handler after a close was requested (but not
+        `spare`'s); their close handlers still run, with the code that was sent."""
+        for conn_id, task in list(self.connection_tasks.items()):
+            if conn_id != spare:
+                task.cancel()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
+        task = asyncio.current_task()
+        if task is not None:
+            self.tasks.add(task)
+            SERVING_TASK.set(task)  # this task's own context: handlers and their tasks see it
         try:
             self.dispatch.enter()
             if kind == "http":
@@ -111,8 +149,11 @@ class ServerApp:
                 await self.websocket(scope, receive, send)
         except asyncio.CancelledError:
             raise
-        except Exception as e:
+        except Exception as e:  # a bug must not take the server down
             self.dispatch.report(e, f"in the server {self.server_id}")
+        finally:
+            if task is not None:
+                self.tasks.discard(task)
 
     def handler_for(self, event: str) -> Any | None:
         chosen = self.events.get(event)
@@ -175,10 +216,14 @@ class ServerApp:
             result = await self.dispatch.invoke(fn, [request])
         except asyncio.CancelledError:
             raise
-        except Exception as e:
+        except Exception as e:  # reported with its FluentAI traceback
             self.dispatch.report(e, f"in HTTP handler for {method} {path}")
             raise HttpError(500, "internal server error") from None
-        return http_response(result)
+        try:
+            return http_response(result)
+        except FluentError as e:  # an invalid status or header, bytes inside a JSON body
+            self.dispatch.report(e, f"in the response of the HTTP handler for {method} {path}")
+            raise HttpError(500, "internal server error") from None
 
     # ------------------------------------------------------------------ WebSocket
     async def websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -210,11 +255,18 @@ class ServerApp:
         if type(meta) is dict:
             conn.meta.update(meta)
         self.registry.add(conn)
+        task = asyncio.current_task()
+        if task is not None:
+            self.connection_tasks[conn.id] = task
         writer = asyncio.get_running_loop().create_task(self._write(conn, send))
-        code = 1006
+        code = None
         try:
             code = await self._serve_connection(conn, receive)
         finally:
+            if code is None:  # cancelled (shutdown while a handler was busy) or failed
+                closing = conn.outbox.closing
+                code = closing.code if closing is not None else 1006
+            self.connection_tasks.pop(conn.id, None)
             self.registry.remove(conn.id)
             conn.closed_code = code
             conn.outbox.close(code, "")
@@ -298,6 +350,7 @@ class ServerApp:
         fn = self.handler_for(event)
         if fn is None:
             return True
+        conn.busy = True
         try:
             await self.dispatch.invoke(fn, args)
         except asyncio.CancelledError:
@@ -305,6 +358,8 @@ class ServerApp:
         except Exception as e:
             self.dispatch.report(e, f"in the WebSocket {event} handler for connection {conn.id}")
             return False
+        finally:
+            conn.busy = False
         return True
 
     async def _write(self, conn: Connection, send: Any) -> None:
@@ -373,10 +428,18 @@ def http_response(result: Any) -> tuple[int, dict[str, str], bytes]:
     if type(result) is dict and any(k in result for k in ("status", "body", "headers")):
         status = result.get("status", 200)
         if type(status) is not int or not 100 <= status <= 599:
-            raise HttpError(500, f"handler returned an invalid status {display(status)}")
+            raise ValueErr(f"a response status must be an int from 100 to 599, "
+                           f"got {display(status)}")
         raw_headers = result.get("headers") or {}
-        headers = ({str(k): display(v) for k, v in raw_headers.items()}
-                   if type(raw_headers) is dict else {})
+        if type(raw_headers) is not dict:
+            raise TypeErr("response headers must be a map")
+        headers = {str(k): display(v) for k, v in raw_headers.items()}
+        for name, value in headers.items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueErr(f"invalid response header name {name!r}")
+            if not _HEADER_VALUE.fullmatch(value):
+                raise ValueErr(f"invalid value for response header {name!r}: control "
+                               "characters and non-Latin-1 text cannot be sent")
         body, content_type = _body(result.get("body"))
     else:
         status, headers = 200, {}
@@ -384,6 +447,10 @@ def http_response(result: Any) -> tuple[int, dict[str, str], bytes]:
     if content_type and not any(k.lower() == "content-type" for k in headers):
         headers["content-type"] = content_type
     return status, headers, body
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 
 
 def _body(value: Any) -> tuple[bytes, str | None]:

@@ -151,6 +151,7 @@ class Connection:
     limiter: RateLimiter | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     closed_code: int | None = None
+    busy: bool = False  # a handler of this connection is running
 
     def info(self) -> dict[str, Any]:
         return {
@@ -239,7 +240,7 @@ class Registry:
         return await conn.outbox.put(frame)
 
     def info(self, conn: Any) -> dict[str, Any]:
-        return conn.info()  # type: ignore[no-any-return]
+        return conn.info()
 
     def set_meta(self, conn: Any, key: str, value: Any) -> None:
         conn.meta[key] = value

@@ -154,3 +154,20 @@ def test_websocket_allowed_only_at_registered_upgrade_paths() -> None:
     assert not r.websocket_allowed("/ws/deeper")
     assert [route.pattern for route in r.websocket_routes()] == ["/ws", "/rooms/:room"]
 
+
+def test_plain_http_to_an_upgrade_only_path_is_426() -> None:
+    r = Router()
+    r.add("GET", "/ws", WEBSOCKET_UPGRADE)
+    r.add("GET", "/page", "page")
+    assert r.match("GET", "/ws") == 426
+    assert r.match("POST", "/ws") == 426
+    assert r.match("GET", "/nothing") == 404
+    assert matched(r, "GET", "/page").route.handler == "page"
+
+
+def test_an_http_route_on_the_same_path_shape_serves_http() -> None:
+    r = Router()
+    r.add("GET", "/live/:room", WEBSOCKET_UPGRADE)
+    r.add("POST", "/live/:room", "post_to_room")
+    assert matched(r, "POST", "/live/a").route.handler == "post_to_room"
+    assert r.match("GET", "/live/a") == 405  # an HTTP route has the path, not this method

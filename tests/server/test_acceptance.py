@@ -1,0 +1,77 @@
+"""The user's two seed programs (`../shared/acceptance/` beside the repository) run
+unchanged: the echo server on port 8081 and the chat server on port 8080 (SPEC preamble).
+
+They listen on fixed ports, so these are the only tests that do; they are skipped when the
+acceptance folder is absent or when the port is taken by something else on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from serverkit import FlcProcess, Programs, recv, ws_connect
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ACCEPTANCE = REPO_ROOT.parent / "shared" / "acceptance"
+
+pytestmark = pytest.mark.skipif(
+    not ACCEPTANCE.is_dir(),
+    reason=f"no acceptance folder at ../shared/acceptance relative to the repository root "
+           f"({REPO_ROOT.name}); the seed programs are not available here",
+)
+
+
+def seed(name: str) -> str:
+    path = ACCEPTANCE / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not in the acceptance folder")
+    return path.read_text(encoding="utf-8")
+
+
+def require_free_port(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            pytest.skip(f"port {port} is in use on this machine ({e.strerror}); "
+                        "the seed program needs it")
+
+
+def start_seed(programs: Programs, name: str, port: int) -> FlcProcess:
+    require_free_port(port)
+    proc = programs.start(seed(name), name=name, first_line=r".* on port (\d+)")
+    assert proc.port == port
+    return proc
+
+
+async def test_seed_echo_server(programs: Programs) -> None:
+    proc = start_seed(programs, "seed_echo_server.flc", 8081)
+    assert proc.lines[0] == "WebSocket echo server running on port 8081"
+    async with ws_connect(8081) as ws:
+        await ws.send("hello")
+        assert await recv(ws) == "Echo: hello"
+        await ws.send("second message")
+        assert await recv(ws) == "Echo: second message"
+        # The monitor loop prints every 5 s (real time, also under --deterministic).
+        line = await proc.line(lambda s: s.startswith("Active connections:"), timeout=20)
+        assert line == "Active connections: 1"
+        await ws.send("still echoing")
+        assert await recv(ws) == "Echo: still echoing"
+    assert "error" not in proc.stderr
+
+
+async def test_seed_chat_server(programs: Programs) -> None:
+    proc = start_seed(programs, "seed_chat_server.flc", 8080)
+    assert proc.lines[0] == "Chat server running on port 8080"
+    async with ws_connect(8080) as first:
+        welcome = json.loads(await recv(first))
+        assert welcome == {"type": "welcome", "message": "Welcome to the chat!", "user_count": 1}
+        async with ws_connect(8080) as second:
+            welcome2 = json.loads(await recv(second))
+            assert welcome2 == {"type": "welcome", "message": "Welcome to the chat!",
+                                "user_count": 2}
+    assert "error" not in proc.stderr
