@@ -93,8 +93,11 @@ class Interpreter:
         deterministic: bool = False,
         argv: list[str] | None = None,
         effects: list[type[EffectHandler]] | None = None,
+        cluster: str | None = None,
     ) -> None:
         self.deterministic = deterministic
+        # A Redis URL: the program's servers join their cluster groups there (HttpServer).
+        self.cluster = cluster
         self.argv = list(argv or [])
         self.registry = EffectRegistry(self)
         self._random = random.Random(0 if deterministic else None)
@@ -349,8 +352,10 @@ def configure_process() -> None:
     sys.set_int_max_str_digits(0)
 
 
-def run_path(path: str, args: list[str] | None = None, deterministic: bool = False) -> int:
-    """`fluentai run PATH ARGS…`: 0 on success, 1 on a program error, 2 for a bad file."""
+def run_path(path: str, args: list[str] | None = None, deterministic: bool = False,
+             cluster: str | None = None) -> int:
+    """`fluentai run PATH ARGS…`: 0 on success, 1 on a program error, 2 for a bad file.
+    `cluster`: the Redis URL of `--cluster` (docs/scaling.md)."""
     configure_process()
     try:
         source = read_source(path)
@@ -360,7 +365,7 @@ def run_path(path: str, args: list[str] | None = None, deterministic: bool = Fal
     except FluentError as e:
         sys.stderr.write(e.render() + "\n")
         return 1
-    interp = Interpreter(deterministic=deterministic, argv=args)
+    interp = Interpreter(deterministic=deterministic, argv=args, cluster=cluster)
     return run_interpreter(interp, source)
 
 

@@ -1,4 +1,5 @@
-"""The WebSocket effect: the connections of every running server, addressed by id alone."""
+"""The WebSocket effect: the connections of every running server, addressed by id alone
+(with a cluster: of every server's group, on every node)."""
 
 from __future__ import annotations
 
@@ -29,21 +30,21 @@ class WebSocket(EffectHandler):
 
     @operation()
     def connections(self) -> list[str]:
-        return [cid for app in self._all() for cid in app.registry.ids()]
+        return [cid for app in self._all() for cid in app.registry.group_ids()]
 
     @operation()
     def connection_count(self) -> int:
-        return sum(len(app.registry) for app in self._all())
+        return sum(app.registry.group_count() for app in self._all())
 
     @operation(eager=True)
     async def send(self, conn_id: Any, message: Any) -> bool:
-        _, conn = self.http.find_connection(conn_id)
-        return await conn.outbox.put(to_frame(message))
+        app, conn = self.http.find_connection(conn_id)
+        return await app.registry.put(conn, to_frame(message))
 
     @operation(eager=True)
     async def broadcast(self, message: Any) -> int:
         frame = to_frame(message)
-        return sum(app.registry.broadcast(frame) for app in self._all())
+        return sum(app.registry.group_broadcast(frame) for app in self._all())
 
     @operation(eager=True)
     async def close(self, conn_id: Any, code: Any = CLOSE_NORMAL, reason: Any = "") -> None:
@@ -52,13 +53,13 @@ class WebSocket(EffectHandler):
 
     @operation()
     def info(self, conn_id: Any) -> dict[str, Any]:
-        _, conn = self.http.find_connection(conn_id)
-        return conn.info()
+        app, conn = self.http.find_connection(conn_id)
+        return app.registry.info(conn)
 
     @operation()
     def set_meta(self, conn_id: Any, key: Any, value: Any) -> None:
         from . import expect
 
-        _, conn = self.http.find_connection(conn_id)
+        app, conn = self.http.find_connection(conn_id)
         expect("WebSocket.set_meta()", key, str, name="a string key")
-        conn.meta[key] = value
+        app.registry.set_meta(conn, key, value)

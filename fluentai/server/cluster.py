@@ -1,0 +1,1032 @@
+"""Clustering: several fluentai processes, on one machine or many, serving as one server.
+
+Imported only when a program runs with `--cluster redis://…` (or FLUENTAI_CLUSTER); redis-py
+is imported only when the node first connects. docs/scaling.md is the user's side of this.
+
+Pieces, from the bottom up:
+
+- `ClusterView`: what one node knows of the connections the OTHER nodes of a group hold,
+  kept up to date by join/leave notices (pub/sub) and snapshots (Redis keys). Pure logic.
+- `Publisher`: the node's single, ordered, bounded way out to Redis. Every write and every
+  PUBLISH goes through it in the order the program made them, in pipelined batches; while
+  Redis is unreachable it drops (never buffers beyond its bound).
+- `ClusterRegistry`: a `connections.Registry` whose group is every node's; connections of
+  other nodes appear as `RemoteConnection`s whose outbox publishes to their node.
+- `ClusterGroup`: one logical server (a `listen` option `cluster`, default the port the
+  program asked for) as seen from this node: its keys, channels, view and registry.
+- `ClusterNode`: the process's connection to Redis: subscriber, publisher, heartbeat and
+  refresh, reconnection with backoff.
+
+Redis layout for group G and node N (all names start with `fluentai:G:`):
+
+    nodes        set of node ids that joined (cleaned up once their heartbeat is gone)
+    hb:N         N's heartbeat: its change counter (seq), expires TTL_S after the last beat
+    conns:N      hash conn id → info JSON, plus "_seq"; expires like the heartbeat
+    all          channel: notices (join, leave, meta, hello, bye, heartbeat) and broadcasts
+    node:N       channel: sends and close / meta requests for N's connections
+
+Order: one publisher connection, batches in order, one subscriber connection for both of a
+node's channels, so whatever one node sends to one connection arrives in the order sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..values import display
+from .connections import Connection, Outgoing, Registry
+
+HEARTBEAT_S = 1.0          # heartbeat and refresh period
+TTL_S = 3.0                # a node whose heartbeat is older than this is gone
+MAX_PENDING = 10_000       # messages waiting to be published (beyond: dropped, sends false)
+MAX_PENDING_BYTES = 16 * 1024 * 1024
+BATCH = 512                # commands per pipeline
+BACKOFF_START_S = 0.2
+BACKOFF_MAX_S = 5.0
+CONNECT_TIMEOUT_S = 2.0
+FIRST_JOIN_WAIT_S = 5.0    # `listen` waits this long at most for the first registration
+CLOSE_FLUSH_S = 2.0        # at shutdown, for leave notices and the goodbye
+
+# Deletes a node from the group's set only if its heartbeat is really gone (it may be
+# rejoining at this very moment: then it keeps its place).
+_FORGET_SCRIPT = """
+if redis.call('exists', KEYS[1]) == 0 then return redis.call('srem', KEYS[2], ARGV[1]) end
+return 0
+"""
+
+Command = tuple[Any, ...]
+Report = Callable[[str], None]
+
+
+def redacted(url: str) -> str:
+    """A Redis URL fit for a log line: without its password."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid URL>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+def portable(value: Any, depth: int = 0) -> Any:
+    """`value` as JSON-able data for other nodes; what has no JSON form (bytes, functions,
+    NaN, …) travels as its display text."""
+    t = type(value)
+    if value is None or t is bool or t is int or t is str:
+        return value
+    if t is float:
+        return value if math.isfinite(value) else display(value)
+    if depth < 50:
+        if t is list:
+            return [portable(v, depth + 1) for v in value]
+        if t is dict:
+            return {str(k): portable(v, depth + 1) for k, v in value.items()}
+    return display(value)
+
+
+# ---------------------------------------------------------------------------- wire format
+# A payload starts with a kind byte. Frames carry a one-line header and the raw frame:
+#   B <origin node> t|b \n <frame>      broadcast (text or binary), on the group channel
+#   S <conn id> t|b \n <frame>          a send to one connection, on its node's channel
+#   H <node> <seq>                      heartbeat, on the group channel
+#   J \n <json>                         notices and requests (see ClusterGroup.on_notice)
+
+
+def encode_frame(kind: bytes, key: str, frame: Outgoing) -> bytes:
+    if isinstance(frame, str):
+        return b"%s %s t\n%s" % (kind, key.encode(), frame.encode("utf-8", "surrogatepass"))
+    return b"%s %s b\n%s" % (kind, key.encode(), frame)
+
+
+def decode_frame(data: bytes) -> tuple[str, Outgoing]:
+    """(key, frame) of an encoded B or S payload."""
+    head, _, body = data.partition(b"\n")
+    _, key, t = head.split(b" ")
+    return key.decode(), (body.decode("utf-8", "surrogatepass") if t == b"t" else body)
+
+
+def encode_notice(notice: dict[str, Any]) -> bytes:
+    return b"J\n" + json.dumps(notice, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode_notice(data: bytes) -> dict[str, Any]:
+    notice = json.loads(data[2:])
+    if type(notice) is not dict:
+        raise ValueError("a notice is a JSON object")
+    return notice
+
+
+# ---------------------------------------------------------------------------- the view
+
+
+@dataclass
+class NodeState:
+    seq: int = 0
+    conns: dict[str, dict[str, Any]] = field(default_factory=dict)  # conn id → info
+
+
+class ClusterView:
+    """The connections of the other nodes of one group, as this node knows them.
+
+    Each node numbers its changes (`seq`); notices carry the number, snapshots (a node's
+    hash in Redis) carry the number they reflect. A notice or snapshot older than what is
+    known is ignored, so the two sources can arrive in any order. A notice that skips a
+    number, or comes from a node not known yet, means something was missed: the node is
+    then reported as needing a snapshot."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, NodeState] = {}
+        self.index: dict[str, str] = {}  # conn id → node id
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def count(self) -> int:
+        return len(self.index)
+
+    def ids(self) -> list[str]:
+        return [cid for state in self.nodes.values() for cid in state.conns]
+
+    def lookup(self, conn_id: str) -> tuple[str, dict[str, Any]] | None:
+        node = self.index.get(conn_id)
+        if node is None:
+            return None
+        return node, self.nodes[node].conns[conn_id]
+
+    def seen(self, node: str) -> int | None:
+        state = self.nodes.get(node)
+        return None if state is None else state.seq
+
+    def _advance(self, node: str, seq: int) -> tuple[NodeState | None, bool]:
+        """(the node's state if the change with number `seq` is new, whether to fetch a
+        snapshot because changes were missed)."""
+        state = self.nodes.get(node)
+        if state is None:
+            state = self.nodes[node] = NodeState(seq)
+            return state, True
+        if seq <= state.seq:
+            return None, False
+        gap = seq > state.seq + 1
+        state.seq = seq
+        return state, gap
+
+    def join(self, node: str, seq: int, conn_id: str, info: dict[str, Any]) -> bool:
+        """Apply a join (or an update of a connection's info); True when a snapshot of the
+        node is needed."""
+        state, gap = self._advance(node, seq)
+        if state is not None:
+            other = self.index.get(conn_id)
+            if other is not None and other != node:
+                self.nodes[other].conns.pop(conn_id, None)
+            state.conns[conn_id] = info
+            self.index[conn_id] = node
+        return gap
+
+    def leave(self, node: str, seq: int, conn_id: str) -> bool:
+        state, gap = self._advance(node, seq)
+        if state is not None and state.conns.pop(conn_id, None) is not None:
+            del self.index[conn_id]
+        return gap
+
+    def heartbeat(self, node: str, seq: int) -> bool:
+        """True when the node has changes this view has not seen (or is unknown)."""
+        seen = self.seen(node)
+        return seen is None or seq > seen
+
+    def snapshot(self, node: str, seq: int, conns: dict[str, dict[str, Any]]) -> bool:
+        """Replace what is known of `node` by a snapshot reflecting its changes up to
+        `seq`; ignored (False) when the view already knows newer changes."""
+        state = self.nodes.get(node)
+        if state is not None and seq < state.seq:
+            return False
+        self.drop(node)
+        self.nodes[node] = NodeState(seq, dict(conns))
+        for cid in conns:
+            other = self.index.get(cid)
+            if other is not None:
+                self.nodes[other].conns.pop(cid, None)
+            self.index[cid] = node
+        return True
+
+    def drop(self, node: str) -> int:
+        """Forget a node (gone, or said goodbye); how many connections went with it."""
+        state = self.nodes.pop(node, None)
+        if state is None:
+            return 0
+        for cid in state.conns:
+            if self.index.get(cid) == node:
+                del self.index[cid]
+        return len(state.conns)
+
+    def clear(self) -> None:
+        self.nodes.clear()
+        self.index.clear()
+
+
+# ---------------------------------------------------------------------------- publisher
+
+
+@dataclass(slots=True)
+class Pending:
+    command: Command
+    size: int
+    essential: bool
+    waiter: asyncio.Future[int] | None
+
+
+def _settle(waiter: asyncio.Future[int] | None, value: int) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(value)
+
+
+class Publisher:
+    """The ordered way out to Redis: commands run in the order offered, in pipelined
+    batches, by `run` (one task per connected session).
+
+    Messages (sends, broadcasts) are bounded by count and bytes: beyond, or whenever the
+    node is not connected, they are dropped and the offer says so. Essential commands
+    (registration, notices, heartbeats: a handful per connection change) pass the bound
+    while connected; while disconnected they are dropped too, since reconnecting
+    re-registers everything from the node's own state."""
+
+    def __init__(self, limit: int = MAX_PENDING, limit_bytes: int = MAX_PENDING_BYTES) -> None:
+        self.limit = limit
+        self.limit_bytes = limit_bytes
+        self.queue: deque[Pending] = deque()
+        self.connected = False
+        self.items = 0       # messages (not essential commands) queued
+        self.bytes = 0
+        self.dropped = 0     # messages dropped since the start
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    def offer(self, command: Command, *, size: int = 0, essential: bool = False,
+              waiter: asyncio.Future[int] | None = None) -> bool:
+        if not self.connected or (not essential and (
+                self.items >= self.limit or self.bytes + size > self.limit_bytes)):
+            if not essential:
+                self.dropped += 1
+            _settle(waiter, 0)
+            return False
+        self.queue.append(Pending(command, size, essential, waiter))
+        if not essential:
+            self.items += 1
+            self.bytes += size
+        self._idle.clear()
+        self._wake.set()
+        return True
+
+    def _take(self, n: int) -> list[Pending]:
+        batch = []
+        queue = self.queue
+        for _ in range(min(n, len(queue))):
+            item = queue.popleft()
+            if not item.essential:
+                self.items -= 1
+                self.bytes -= item.size
+            batch.append(item)
+        return batch
+
+    async def run(self, execute: Callable[[list[Command]], Awaitable[list[Any]]]) -> None:
+        """Drain the queue through `execute` until it raises (the connection is lost)."""
+        while True:
+            if not self.queue:
+                self._idle.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch = self._take(BATCH)
+            try:
+                results = await execute([p.command for p in batch])
+            except BaseException:
+                for p in batch:
+                    _settle(p.waiter, 0)
+                raise
+            for p, result in zip(batch, results, strict=False):
+                _settle(p.waiter, result if type(result) is int else 0)
+
+    def disconnect(self) -> None:
+        """The connection is gone: drop everything queued (its waiters get 0)."""
+        self.connected = False
+        while self.queue:
+            _settle(self.queue.popleft().waiter, 0)
+        self.items = 0
+        self.bytes = 0
+        self._idle.set()
+
+    async def flush(self, timeout: float) -> bool:
+        """Wait until everything queued has run (or `timeout`); True when it has."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+# ---------------------------------------------------------------------------- registry
+
+
+class RemoteOutbox:
+    """The outbox of a connection held by another node: frames and close requests are
+    published on that node's channel. It never fills (the remote node's buffer does: a
+    full one closes the connection with 1013 there, as for a local `ws_send`)."""
+
+    closing = None
+
+    def __init__(self, group: ClusterGroup, conn: RemoteConnection) -> None:
+        self.group = group
+        self.conn = conn
+
+    def __len__(self) -> int:
+        return 0
+
+    def offer(self, frame: Outgoing) -> bool:
+        return self.group.send_to(self.conn, frame)
+
+    async def put(self, frame: Outgoing) -> bool:
+        return await self.group.send_to_wait(self.conn, frame)
+
+    def close(self, code: int, reason: str, discard: bool = False) -> None:
+        self.group.request(self.conn, {"t": "close", "c": self.conn.id, "code": code,
+                                       "reason": reason})
+
+
+class RemoteConnection:
+    """A connection held by another node of the group, as the cluster view shows it."""
+
+    def __init__(self, group: ClusterGroup, conn_id: str, node: str, data: dict[str, Any]) -> None:
+        self.id = conn_id
+        self.node = node
+        self.data = data
+        self.server_id = str(data.get("server_id", ""))
+        self.outbox = RemoteOutbox(group, self)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        meta = self.data.get("meta")
+        if type(meta) is not dict:
+            meta = self.data["meta"] = {}
+        return meta
+
+    def info(self) -> dict[str, Any]:
+        info = dict(self.data)
+        info["id"] = self.id
+        return info
+
+
+class ClusterRegistry(Registry):
+    """The registry of a server that is one node of a cluster group: the local
+    connections as in `Registry` (limits, shutdown and `len` stay local), and the group's
+    view for everything the effects ask (`lookup`, `group_*`, `put`, `info`, `set_meta`)."""
+
+    def __init__(self, server_id: str, group: ClusterGroup) -> None:
+        super().__init__(server_id)
+        self.group = group
+
+    def add(self, conn: Connection) -> None:
+        super().add(conn)
+        self.group.local_changed("join", conn)
+
+    def remove(self, conn_id: str) -> None:
+        conn = self.connections.pop(conn_id, None)
+        if conn is not None:
+            self.group.local_left(conn_id)
+
+    def lookup(self, conn_id: str) -> Any:
+        conn = self.connections.get(conn_id)
+        if conn is not None:
+            return conn
+        return self.group.remote(conn_id)
+
+    def group_ids(self) -> list[str]:
+        return [*self.connections, *self.group.view.ids()]
+
+    def group_count(self) -> int:
+        return len(self.connections) + self.group.view.count()
+
+    def send_nowait(self, conn: Any, frame: Outgoing) -> bool:
+        if type(conn) is RemoteConnection:
+            return self.group.send_to(conn, frame)
+        return super().send_nowait(conn, frame)
+
+    async def put(self, conn: Any, frame: Outgoing) -> bool:
+        if type(conn) is RemoteConnection:
+            return await self.group.send_to_wait(conn, frame)
+        return await conn.outbox.put(frame)
+
+    def group_broadcast(self, frame: Outgoing) -> int:
+        """Local connections it was queued for, plus the connections of the other nodes
+        (as this node's view lists them) when the message was handed to Redis."""
+        count = self.broadcast(frame)
+        remote = self.group.view.count()
+        if self.group.publish_broadcast(frame):
+            count += remote
+        return count
+
+    def info(self, conn: Any) -> dict[str, Any]:
+        info = conn.info()
+        info["node"] = conn.node if type(conn) is RemoteConnection else self.group.node.node_id
+        return info
+
+    def set_meta(self, conn: Any, key: str, value: Any) -> None:
+        if type(conn) is RemoteConnection:
+            self.group.request(conn, {"t": "set_meta", "c": conn.id, "k": key,
+                                      "v": portable(value)})
+            conn.meta[key] = portable(value)  # this node sees it at once; the owner confirms
+            return
+        conn.meta[key] = value
+        self.group.local_changed("meta", conn)
+
+
+# ---------------------------------------------------------------------------- group
+
+
+class ClusterGroup:
+    """One logical server (group `name`) as seen from this node."""
+
+    def __init__(self, node: ClusterNode, name: str, server_id: str) -> None:
+        self.node = node
+        self.name = name
+        self.server_id = server_id
+        self.view = ClusterView()
+        self.registry = ClusterRegistry(server_id, self)
+        self.seq = 0
+        self.dirty: set[str] = set()  # nodes whose snapshot is needed
+        self.ready = asyncio.Event()  # registered and refreshed at least once
+        me = node.node_id
+        prefix = f"fluentai:{name}:"
+        self.nodes_key = prefix + "nodes"
+        self.hb_prefix = prefix + "hb:"
+        self.conns_prefix = prefix + "conns:"
+        self.hb_key = self.hb_prefix + me
+        self.conns_key = self.conns_prefix + me
+        self.all_channel = (prefix + "all").encode()
+        self.node_prefix = prefix + "node:"
+        self.my_channel = (self.node_prefix + me).encode()
+        self._ttl_ms = int(TTL_S * 1000)
+
+    @property
+    def channels(self) -> tuple[bytes, bytes]:
+        return (self.all_channel, self.my_channel)
+
+    # ------------------------------------------------------------ local changes → Redis
+    def _info_json(self, conn: Connection) -> str:
+        info = portable(conn.info())
+        info.pop("id", None)
+        return json.dumps(info, ensure_ascii=False, separators=(",", ":"))
+
+    def local_changed(self, kind: str, conn: Connection) -> None:
+        """A connection joined, or its meta changed: record it and tell the group."""
+        self.seq += 1
+        info = self._info_json(conn)
+        publisher = self.node.publisher
+        if publisher.offer(("HSET", self.conns_key, conn.id, info, "_seq", self.seq),
+                           essential=True):
+            notice = (b'J\n{"t":"%s","n":"%s","s":%d,"c":%s,"i":%s}'
+                      % (kind.encode(), self.node.node_id.encode(), self.seq,
+                         json.dumps(conn.id).encode(), info.encode()))
+            publisher.offer(("PUBLISH", self.all_channel, notice), essential=True)
+
+    def local_left(self, conn_id: str) -> None:
+        self.seq += 1
+        publisher = self.node.publisher
+        if publisher.offer(("HDEL", self.conns_key, conn_id), essential=True):
+            publisher.offer(("HSET", self.conns_key, "_seq", self.seq), essential=True)
+            publisher.offer(("PUBLISH", self.all_channel, encode_notice(
+                {"t": "leave", "n": self.node.node_id, "s": self.seq, "c": conn_id})),
+                essential=True)
+
+    def registration(self) -> list[Command]:
+        """Everything the group must know of this node, written from scratch (joining, and
+        rejoining after an outage)."""
+        self.seq += 1
+        fields: list[Any] = ["_seq", self.seq]
+        for conn in self.registry.connections.values():
+            fields += [conn.id, self._info_json(conn)]
+        me = self.node.node_id
+        return [
+            ("DEL", self.conns_key),
+            ("HSET", self.conns_key, *fields),
+            ("PEXPIRE", self.conns_key, self._ttl_ms),
+            ("SET", self.hb_key, self.seq, "PX", self._ttl_ms),
+            ("SADD", self.nodes_key, me),
+            ("PUBLISH", self.all_channel, encode_notice({"t": "hello", "n": me, "s": self.seq})),
+        ]
+
+    def heartbeat(self) -> list[Command]:
+        me = self.node.node_id
+        return [
+            ("SET", self.hb_key, self.seq, "PX", self._ttl_ms),
+            ("PEXPIRE", self.conns_key, self._ttl_ms),
+            ("SADD", self.nodes_key, me),
+            ("PUBLISH", self.all_channel, b"H %s %d" % (me.encode(), self.seq)),
+        ]
+
+    def goodbye(self) -> list[Command]:
+        me = self.node.node_id
+        return [
+            ("PUBLISH", self.all_channel, encode_notice({"t": "bye", "n": me})),
+            ("DEL", self.hb_key, self.conns_key),
+            ("SREM", self.nodes_key, me),
+        ]
+
+    # ------------------------------------------------------------ sending to other nodes
+    def remote(self, conn_id: str) -> RemoteConnection | None:
+        found = self.view.lookup(conn_id)
+        if found is None:
+            return None
+        node, data = found
+        return RemoteConnection(self, conn_id, node, data)
+
+    def _node_channel(self, node: str) -> bytes:
+        return (self.node_prefix + node).encode()
+
+    def send_to(self, conn: RemoteConnection, frame: Outgoing) -> bool:
+        payload = encode_frame(b"S", conn.id, frame)
+        return self.node.publisher.offer(("PUBLISH", self._node_channel(conn.node), payload),
+                                         size=len(payload))
+
+    async def send_to_wait(self, conn: RemoteConnection, frame: Outgoing) -> bool:
+        """True once Redis has delivered the message to the connection's node."""
+        payload = encode_frame(b"S", conn.id, frame)
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.node.publisher.offer(("PUBLISH", self._node_channel(conn.node), payload),
+                                  size=len(payload), waiter=waiter)
+        return await waiter > 0
+
+    def publish_broadcast(self, frame: Outgoing) -> bool:
+        payload = encode_frame(b"B", self.node.node_id, frame)
+        return self.node.publisher.offer(("PUBLISH", self.all_channel, payload),
+                                         size=len(payload))
+
+    def request(self, conn: RemoteConnection, request: dict[str, Any]) -> bool:
+        payload = encode_notice(request)
+        return self.node.publisher.offer(("PUBLISH", self._node_channel(conn.node), payload),
+                                         size=len(payload))
+
+    # ------------------------------------------------------------ messages from Redis
+    def on_message(self, channel: bytes, data: bytes) -> None:
+        kind = data[:1]
+        if kind == b"B":
+            origin, frame = decode_frame(data)
+            if origin != self.node.node_id:
+                self.registry.broadcast(frame)
+        elif kind == b"S":
+            conn_id, frame = decode_frame(data)
+            conn = self.registry.get(conn_id)
+            if conn is not None:
+                self.registry.send_nowait(conn, frame)
+        elif kind == b"H":
+            _, node, seq = data.split(b" ")
+            name = node.decode()
+            if name != self.node.node_id and self.view.heartbeat(name, int(seq)):
+                self.want_snapshot(name)
+        elif kind == b"J":
+            self.on_notice(decode_notice(data), channel == self.my_channel)
+
+    def on_notice(self, notice: dict[str, Any], to_me: bool) -> None:
+        t = notice.get("t")
+        if to_me:
+            conn = self.registry.get(str(notice.get("c")))
+            if conn is None:
+                return
+            if t == "close":
+                code, reason = notice.get("code"), notice.get("reason")
+                conn.outbox.close(code if type(code) is int else 1000,
+                                  reason if type(reason) is str else "")
+            elif t == "set_meta" and type(notice.get("k")) is str:
+                self.registry.set_meta(conn, notice["k"], notice.get("v"))
+            return
+        node = notice.get("n")
+        if type(node) is not str or node == self.node.node_id:
+            return
+        seq = notice.get("s")
+        if t in ("join", "meta") and type(seq) is int:
+            info = notice.get("i")
+            if self.view.join(node, seq, str(notice.get("c")), info if type(info) is dict else {}):
+                self.want_snapshot(node)
+        elif t == "leave" and type(seq) is int:
+            if self.view.leave(node, seq, str(notice.get("c"))):
+                self.want_snapshot(node)
+        elif t == "hello":
+            self.want_snapshot(node)
+        elif t == "bye":
+            self.view.drop(node)
+            self.dirty.discard(node)
+
+    def want_snapshot(self, node: str) -> None:
+        self.dirty.add(node)
+        self.node.wake_refresh()
+
+    # ------------------------------------------------------------ refresh from Redis keys
+    async def refresh(self, client: Any, full: bool = False) -> None:
+        """Bring the view in line with Redis: drop nodes whose heartbeat is gone, fetch
+        snapshots of nodes with changes the view missed (all of them when `full`)."""
+        me = self.node.node_id
+        known = set(self.view.nodes)
+        members = {m.decode() if type(m) is bytes else str(m)
+                   for m in await client.smembers(self.nodes_key)}
+        candidates = sorted((members | known) - {me})
+        if candidates:
+            pipe = client.pipeline(transaction=False)
+            for m in candidates:
+                pipe.get(self.hb_prefix + m)
+            beats = await pipe.execute()
+        else:
+            beats = []
+        alive: dict[str, int] = {}
+        for m, beat in zip(candidates, beats, strict=True):
+            if beat is not None:
+                alive[m] = int(beat)
+        for m in known - alive.keys():
+            self.view.drop(m)  # its heartbeat expired (or it left): its connections go
+            self.dirty.discard(m)
+        for m in members - alive.keys() - {me}:
+            await client.eval(_FORGET_SCRIPT, 2, self.hb_prefix + m, self.nodes_key, m)
+        wanted = [m for m, seq in alive.items()
+                  if full or m in self.dirty or self.view.heartbeat(m, seq)]
+        if not wanted:
+            return
+        pipe = client.pipeline(transaction=False)
+        for m in wanted:
+            pipe.hgetall(self.conns_prefix + m)
+        hashes = await pipe.execute()
+        for m, raw in zip(wanted, hashes, strict=True):
+            self.dirty.discard(m)
+            conns: dict[str, dict[str, Any]] = {}
+            seq = 0
+            for k, v in raw.items():
+                key = k.decode() if type(k) is bytes else str(k)
+                if key == "_seq":
+                    seq = int(v)
+                    continue
+                try:
+                    info = json.loads(v)
+                except ValueError:
+                    continue
+                conns[key] = info if type(info) is dict else {}
+            if raw:
+                self.view.snapshot(m, seq, conns)
+
+
+# ---------------------------------------------------------------------------- node
+
+
+class ClusterNode:
+    """This process in the cluster: one Redis client (a publisher pipeline and the refresh
+    reads), one subscriber, and the groups its servers joined."""
+
+    def __init__(self, url: str, report: Report) -> None:
+        self.url = url
+        self.report = report
+        self.node_id = uuid.uuid4().hex[:12]
+        self.groups: dict[str, ClusterGroup] = {}
+        self.publisher = Publisher()
+        self.connected = False
+        self.client: Any = None
+        self.pubsub: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._attempted = asyncio.Event()  # the first connection attempt has finished
+        self._refresh_wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._channels: dict[bytes, ClusterGroup] = {}
+        self._confirm: dict[bytes, asyncio.Event] = {}
+        self._last_received = 0.0
+        self._outage: str | None = None  # the outage reported, until rejoined
+        self._outage_first = False  # it was the first attempt (never connected yet)
+        self._expire: asyncio.TimerHandle | None = None
+        self._receiver: asyncio.Task[None] | None = None
+        self._entering: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------ groups
+    async def join(self, name: str, server_id: str) -> ClusterRegistry:
+        """Join group `name` with the server `server_id`; its registry. Waits (a few
+        seconds at most) for the registration when Redis is reachable; otherwise the
+        server serves its own connections and the node keeps trying in the background."""
+        if name in self.groups:
+            raise ValueError(f"cluster group '{name}' is already served by "
+                             f"{self.groups[name].server_id} in this process")
+        group = ClusterGroup(self, name, server_id)
+        self.groups[name] = group
+        for ch in group.channels:
+            self._channels[ch] = group
+        if self._task is None:
+            self._closing = False
+            self._task = asyncio.get_running_loop().create_task(self._supervise())
+        entering = asyncio.get_running_loop().create_task(self._enter_soon(group))
+        self._entering.add(entering)
+        entering.add_done_callback(self._entering.discard)
+        try:
+            # shielded: a registration half done would leave the group unregistered
+            await asyncio.wait_for(asyncio.shield(entering), FIRST_JOIN_WAIT_S)
+        except TimeoutError:
+            pass
+        return group.registry
+
+    async def _enter_soon(self, group: ClusterGroup) -> None:
+        """Once the first connection attempt is over: register `group` if connected and the
+        session did not (it registers the groups it finds when it connects)."""
+        await self._attempted.wait()
+        try:
+            await self._enter(group)
+        except Exception:
+            pass  # the session notices the lost connection and rejoins every group
+        if self.connected:
+            await group.ready.wait()
+
+    async def leave(self, name: str) -> None:
+        """The server of group `name` stopped: say goodbye to the group."""
+        group = self.groups.pop(name, None)
+        if group is None:
+            return
+        for ch in group.channels:
+            self._channels.pop(ch, None)
+        if not self.groups:
+            await self._stop([group])  # no server left: the node leaves Redis altogether
+            return
+        if self.connected:
+            for command in group.goodbye():
+                self.publisher.offer(command, essential=True)
+            await self.publisher.flush(CLOSE_FLUSH_S)
+            try:
+                await self.pubsub.unsubscribe(*group.channels)
+            except Exception:
+                pass
+
+    async def close(self) -> None:
+        """Shutdown: flush what is queued (leave notices), say goodbye, disconnect."""
+        groups = list(self.groups.values())
+        self.groups.clear()
+        self._channels.clear()
+        await self._stop(groups)
+
+    async def _stop(self, groups: list[ClusterGroup]) -> None:
+        self._closing = True
+        if self.connected:
+            for group in groups:
+                for command in group.goodbye():
+                    self.publisher.offer(command, essential=True)
+            await self.publisher.flush(CLOSE_FLUSH_S)
+        if self._expire is not None:
+            self._expire.cancel()
+            self._expire = None
+        for task in [*self._entering, self._task]:
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except BaseException:
+                    pass
+        self._task = None
+        self._attempted.clear()
+        self._outage = None
+
+    def wake_refresh(self) -> None:
+        self._refresh_wake.set()
+
+    # ------------------------------------------------------------ the session
+    async def _supervise(self) -> None:
+        backoff = BACKOFF_START_S
+        while not self._closing:
+            started = time.monotonic()
+            error: BaseException
+            try:
+                await self._session()
+                error = ConnectionError("the connection ended")
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                error = e
+            self._attempted.set()
+            if self._closing:
+                return
+            self._went_down(error)
+            if time.monotonic() - started > 2 * TTL_S:
+                backoff = BACKOFF_START_S  # it had been up: start over
+            await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
+            backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    def _new_client(self) -> Any:
+        import redis.asyncio as aioredis  # only when clustering: see the module docstring
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        return aioredis.Redis.from_url(
+            self.url,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=TTL_S,
+            retry=Retry(NoBackoff(), 0),  # this class does the reconnecting, and rejoins
+            health_check_interval=0,
+            client_name=f"fluentai-{self.node_id}",
+        )
+
+    async def _session(self) -> None:
+        client = self._new_client()
+        pubsub = None
+        tasks: list[asyncio.Task[Any]] = []
+        loop = asyncio.get_running_loop()
+        try:
+            await client.ping()
+            pubsub = client.pubsub()
+            async with self._lock:
+                groups = list(self.groups.values())
+                channels = [ch for g in groups for ch in g.channels]
+                confirmed = self._expect(channels)
+                if channels:
+                    await pubsub.subscribe(*channels)
+                self.client, self.pubsub = client, pubsub
+                self._last_received = loop.time()
+                self._receiver = loop.create_task(self._receive(pubsub))
+                tasks.append(self._receiver)
+                await self._confirmed(confirmed)
+                self.publisher.connected = True
+                tasks.append(loop.create_task(self.publisher.run(self._execute)))
+                for g in groups:
+                    for command in g.registration():
+                        self.publisher.offer(command, essential=True)
+                for g in groups:
+                    await g.refresh(client, full=True)
+                self.connected = True
+                self._came_back()
+                for g in groups:
+                    g.ready.set()
+            self._attempted.set()
+            tasks.append(loop.create_task(self._tick()))
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                exc = t.exception()
+                if exc is not None:
+                    raise exc
+        finally:
+            self.connected = False
+            self.publisher.disconnect()
+            self.client = self.pubsub = self._receiver = None
+            self._confirm.clear()
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                try:
+                    await t
+                except BaseException:
+                    pass
+            await self._dispose(client, pubsub)
+
+    async def _dispose(self, client: Any, pubsub: Any) -> None:
+        async def close() -> None:
+            if pubsub is not None:
+                await pubsub.aclose() if hasattr(pubsub, "aclose") else await pubsub.close()
+            await client.aclose() if hasattr(client, "aclose") else await client.close()
+
+        try:
+            await asyncio.wait_for(close(), 1.0)
+        except BaseException:
+            pass
+
+    def _expect(self, channels: Iterable[bytes]) -> list[asyncio.Event]:
+        events = []
+        for ch in channels:
+            event = self._confirm[ch] = asyncio.Event()
+            events.append(event)
+        return events
+
+    async def _confirmed(self, events: list[asyncio.Event]) -> None:
+        """Wait until Redis confirmed the subscriptions (so that whatever the group sends
+        once it knows this node reaches it); raise if the receiver failed meanwhile."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CONNECT_TIMEOUT_S + TTL_S
+        waits = {asyncio.ensure_future(e.wait()) for e in events}
+        receiver = self._receiver
+        try:
+            while waits:
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise TimeoutError("Redis did not confirm the subscriptions")
+                watch = {*waits, receiver} if receiver is not None else waits
+                await asyncio.wait(watch, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+                if receiver is not None and receiver.done():
+                    receiver.result()  # raises the receiver's error
+                    raise ConnectionError("the subscription ended")
+                waits = {w for w in waits if not w.done()}
+        finally:
+            for w in waits:
+                w.cancel()
+
+    async def _enter(self, group: ClusterGroup) -> None:
+        """A group joined while connected: subscribe, register, refresh."""
+        async with self._lock:
+            if not self.connected or self.pubsub is None or group.ready.is_set():
+                return
+            if self.groups.get(group.name) is not group:
+                return  # left meanwhile
+            confirmed = self._expect(group.channels)
+            await self.pubsub.subscribe(*group.channels)
+            await self._confirmed(confirmed)
+            for command in group.registration():
+                self.publisher.offer(command, essential=True)
+            await group.refresh(self.client, full=True)
+            group.ready.set()
+
+    async def _execute(self, commands: list[Command]) -> list[Any]:
+        pipe = self.client.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        return await pipe.execute(raise_on_error=False)
+
+    async def _receive(self, pubsub: Any) -> None:
+        loop = asyncio.get_running_loop()
+        channels = self._channels
+        async for message in pubsub.listen():
+            self._last_received = loop.time()
+            kind = message["type"]
+            channel = message["channel"]
+            if kind == "message":
+                group = channels.get(channel)
+                if group is None:
+                    continue
+                try:
+                    group.on_message(channel, message["data"])
+                except Exception:
+                    pass  # a malformed message from some other program: ignored
+            elif kind == "subscribe":
+                event = self._confirm.pop(channel, None)
+                if event is not None:
+                    event.set()
+        raise ConnectionError("the subscription ended")
+
+    async def _tick(self) -> None:
+        """Heartbeats every HEARTBEAT_S; refreshes then, and whenever a snapshot is
+        wanted. A subscriber that heard nothing (not even this node's own heartbeats) for
+        TTL_S is taken as a lost connection."""
+        loop = asyncio.get_running_loop()
+        next_beat = loop.time()
+        while True:
+            now = loop.time()
+            if now >= next_beat:
+                next_beat = now + HEARTBEAT_S
+                for g in list(self.groups.values()):
+                    for command in g.heartbeat():
+                        self.publisher.offer(command, essential=True)
+                if self.groups and now - self._last_received > TTL_S:
+                    raise ConnectionError(f"no message from Redis for {TTL_S:g} s")
+            self._refresh_wake.clear()
+            for g in list(self.groups.values()):
+                await g.refresh(self.client)
+            try:
+                await asyncio.wait_for(self._refresh_wake.wait(), max(0.0, next_beat - loop.time()))
+            except TimeoutError:
+                pass
+
+    # ------------------------------------------------------------ outages
+    def _went_down(self, error: BaseException) -> None:
+        if self._outage is not None:
+            return  # reported once per outage
+        reason = str(error) or type(error).__name__
+        first = not any(g.ready.is_set() for g in self.groups.values()) and self._expire is None
+        what = "cannot reach" if first else "lost the connection to"
+        self._outage = reason
+        self._outage_first = first
+        self.report(f"warning: cluster: {what} Redis at {redacted(self.url)} ({reason}); "
+                    f"serving this node's connections only, reconnecting in the background\n")
+        self._expire = asyncio.get_running_loop().call_later(TTL_S, self._forget_others)
+
+    def _forget_others(self) -> None:
+        """Down for a whole TTL: the other nodes' connections can no longer be vouched
+        for (they consider this node gone too), so they leave the view."""
+        if not self.connected:
+            for group in self.groups.values():
+                group.view.clear()
+
+    def _came_back(self) -> None:
+        if self._expire is not None:
+            self._expire.cancel()
+        if self._outage is not None:
+            names = ", ".join(f"'{n}'" for n in self.groups)
+            if self._outage_first:
+                self.report(f"cluster: connected to Redis at {redacted(self.url)}; "
+                            f"joined {names}\n")
+            else:
+                self.report(f"cluster: connected to Redis at {redacted(self.url)} again; "
+                            f"rejoined {names}\n")
+            self._outage = None
+        self._expire = None
+
+
+__all__ = ["ClusterNode", "ClusterRegistry", "ClusterView", "Publisher", "RemoteConnection"]
