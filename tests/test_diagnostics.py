@@ -278,6 +278,8 @@ def test_compile_errors_come_before_any_output(tmp_path: Path,
 @pytest.mark.parametrize(
     ("text", "name", "line", "column"),
     [
+        pytest.param("let x = 1\nretrun\n", "retrun", 2, 1, id="misspelt keyword alone"),
+        pytest.param("function f() {\n  contiune\n}\n", "contiune", 2, 3, id="in a body"),
     ],
 )
 def test_misspelt_keywords_are_reported_by_check(tmp_path: Path, text: str, name: str,
