@@ -88,6 +88,7 @@ class RunningServer:
         self.app = app
         self.listener = listener
         self.group = group  # the cluster group it joined
+        self.stopping: asyncio.Task[None] | None = None
 
 
 def parse_options(options: Any) -> Options:
@@ -243,7 +244,10 @@ class HttpServer(EffectHandler):
     @operation(eager=True)
     async def stop(self, server_id: Any) -> None:
         self.server(server_id)
-        running = self.servers.pop(server_id)
+        running = self.servers[server_id]
+        if running.stopping is not None:  # stopped twice: wait for the first
+            await asyncio.shield(running.stopping)
+            return
         # Called from one of this server's own handlers, `stop` cannot wait for that handler
         # (it is waiting for `stop`): it resolves once everything else has closed, and the
         # server finishes stopping after the handler returns.
@@ -251,6 +255,7 @@ class HttpServer(EffectHandler):
         closed_but_caller: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         stopping = asyncio.get_running_loop().create_task(
             self._stop(running, CLOSE_GOING_AWAY, "server stopping", spare, closed_but_caller))
+        running.stopping = stopping
         self.ctx.track(stopping)
         if running.app.serves_caller():
             await closed_but_caller
@@ -268,6 +273,7 @@ class HttpServer(EffectHandler):
     async def _stop(self, running: RunningServer, code: int, reason: str,
                     spare: str | None = None,
                     closed_but_spare: asyncio.Future[None] | None = None) -> None:
+        # The server stays listed until it has stopped: close handlers may still use it.
         app = running.app
         app.accepting = False
         app.registry.close_all(code, reason)
@@ -280,16 +286,17 @@ class HttpServer(EffectHandler):
             closed_but_spare.set_result(None)
         await _until_empty(app, STOP_TIMEOUT_S)
         await running.listener.stop()
+        self.servers.pop(app.server_id, None)
         if running.group is not None and self.cluster_node is not None:
             await self.cluster_node.leave(running.group)
 
     async def shutdown(self) -> None:
         """SIGINT/SIGTERM or the end of the program: close every WebSocket with 1001 (and
         leave the cluster)."""
-        running = list(self.servers.values())
-        self.servers.clear()
-        await asyncio.gather(*(self._stop(r, CLOSE_GOING_AWAY, "server shutting down")
-                               for r in running))
+        await asyncio.gather(*(
+            asyncio.shield(r.stopping) if r.stopping is not None
+            else self._stop(r, CLOSE_GOING_AWAY, "server shutting down")
+            for r in list(self.servers.values())))
         if self.cluster_node is not None:
             await self.cluster_node.close()
 
@@ -328,8 +335,12 @@ class HttpServer(EffectHandler):
         return await app.registry.put(self.connection(app, conn_id), to_frame(message))
 
     @operation(eager=True)
-    async def ws_broadcast(self, server_id: Any, message: Any) -> int:
-        return self.server(server_id).registry.group_broadcast(to_frame(message))
+    async def ws_broadcast(self, server_id: Any, message: Any, options: Any = None) -> int:
+        """To every connection of the server (or its cluster group); options
+        {"meta": KEY}: only to connections whose meta has KEY (set by authorize or
+        WebSocket.set_meta), e.g. the users who have joined a chat."""
+        return self.server(server_id).registry.group_broadcast(
+            to_frame(message), broadcast_filter("HttpServer.ws_broadcast()", options))
 
     @operation(eager=True)
     async def ws_close(self, server_id: Any, conn_id: Any, code: Any = CLOSE_NORMAL,
@@ -337,6 +348,19 @@ class HttpServer(EffectHandler):
         app = self.server(server_id)
         conn = self.connection(app, conn_id)
         close_connection(conn, code, reason, "HttpServer.ws_close()")
+
+
+def broadcast_filter(what: str, options: Any) -> str | None:
+    if options is None:
+        return None
+    expect(what, options, dict, name="an options map")
+    unknown = sorted(set(options) - {"meta"})
+    if unknown:
+        raise ValueErr(f"{what}: unknown option '{unknown[0]}' (known: meta)")
+    meta = options.get("meta")
+    if meta is not None:
+        expect(f"{what} option 'meta'", meta, str, name="a meta key string")
+    return meta
 
 
 def close_connection(conn: Connection, code: Any, reason: Any, what: str) -> None:

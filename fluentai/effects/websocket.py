@@ -9,7 +9,7 @@ from ..errors import EffectErr
 from ..server.app import to_frame
 from ..server.connections import CLOSE_NORMAL
 from . import EffectContext, EffectHandler, operation
-from .http_server import HttpServer, close_connection
+from .http_server import HttpServer, broadcast_filter, close_connection
 
 
 class WebSocket(EffectHandler):
@@ -42,9 +42,11 @@ class WebSocket(EffectHandler):
         return await app.registry.put(conn, to_frame(message))
 
     @operation(eager=True)
-    async def broadcast(self, message: Any) -> int:
+    async def broadcast(self, message: Any, options: Any = None) -> int:
+        """To every connection of every server; options {"meta": KEY} as for ws_broadcast."""
         frame = to_frame(message)
-        return sum(app.registry.group_broadcast(frame) for app in self._all())
+        meta = broadcast_filter("WebSocket.broadcast()", options)
+        return sum(app.registry.group_broadcast(frame, meta) for app in self._all())
 
     @operation(eager=True)
     async def close(self, conn_id: Any, code: Any = CLOSE_NORMAL, reason: Any = "") -> None:

@@ -99,7 +99,8 @@ def portable(value: Any, depth: int = 0) -> Any:
 
 # ---------------------------------------------------------------------------- wire format
 # A payload starts with a kind byte. Frames carry a one-line header and the raw frame:
-#   B <origin node> t|b \n <frame>      broadcast (text or binary), on the group channel
+#   B <origin node>[?<meta key>] t|b \n <frame>   broadcast (text or binary), on the group
+#                                       channel; with a meta key, only to connections having it
 #   S <conn id> t|b \n <frame>          a send to one connection, on its node's channel
 #   H <node> <seq>                      heartbeat, on the group channel
 #   J \n <json>                         notices and requests (see ClusterGroup.on_notice)
@@ -154,8 +155,11 @@ class ClusterView:
     def __len__(self) -> int:
         return len(self.index)
 
-    def count(self) -> int:
-        return len(self.index)
+    def count(self, meta: str | None = None) -> int:
+        if meta is None:
+            return len(self.index)
+        return sum(1 for state in self.nodes.values() for data in state.conns.values()
+                   if type(data.get("meta")) is dict and meta in data["meta"])
 
     def ids(self) -> list[str]:
         return [cid for state in self.nodes.values() for cid in state.conns]
@@ -431,12 +435,13 @@ class ClusterRegistry(Registry):
             return await self.group.send_to_wait(conn, frame)
         return await conn.outbox.put(frame)
 
-    def group_broadcast(self, frame: Outgoing) -> int:
+    def group_broadcast(self, frame: Outgoing, meta: str | None = None) -> int:
         """Local connections it was queued for, plus the connections of the other nodes
-        (as this node's view lists them) when the message was handed to Redis."""
-        count = self.broadcast(frame)
-        remote = self.group.view.count()
-        if self.group.publish_broadcast(frame):
+        (as this node's view lists them) when the message was handed to Redis. With `meta`,
+        only connections whose meta has that key, here and on every node."""
+        count = self.broadcast(frame, meta)
+        remote = self.group.view.count(meta)
+        if self.group.publish_broadcast(frame, meta):
             count += remote
         return count
 
@@ -449,9 +454,12 @@ class ClusterRegistry(Registry):
         if type(conn) is RemoteConnection:
             self.group.request(conn, {"t": "set_meta", "c": conn.id, "k": key,
                                       "v": portable(value)})
-            conn.meta[key] = portable(value)  # this node sees it at once; the owner confirms
+            if value is None:
+                conn.meta.pop(key, None)
+            else:
+                conn.meta[key] = portable(value)  # this node sees it at once; the owner confirms
             return
-        conn.meta[key] = value
+        super().set_meta(conn, key, value)
         self.group.local_changed("meta", conn)
 
 
@@ -571,8 +579,10 @@ class ClusterGroup:
                                   size=len(payload), waiter=waiter)
         return await waiter > 0
 
-    def publish_broadcast(self, frame: Outgoing) -> bool:
-        payload = encode_frame(b"B", self.node.node_id, frame)
+    def publish_broadcast(self, frame: Outgoing, meta: str | None = None) -> bool:
+        # The filter travels in the key: "<origin node>" or "<origin node>?<meta key>".
+        key = self.node.node_id if meta is None else f"{self.node.node_id}?{meta}"
+        payload = encode_frame(b"B", key, frame)
         return self.node.publisher.offer(("PUBLISH", self.all_channel, payload),
                                          size=len(payload))
 
@@ -585,9 +595,10 @@ class ClusterGroup:
     def on_message(self, channel: bytes, data: bytes) -> None:
         kind = data[:1]
         if kind == b"B":
-            origin, frame = decode_frame(data)
+            key, frame = decode_frame(data)
+            origin, _, meta = key.partition("?")
             if origin != self.node.node_id:
-                self.registry.broadcast(frame)
+                self.registry.broadcast(frame, meta or None)
         elif kind == b"S":
             conn_id, frame = decode_frame(data)
             conn = self.registry.get(conn_id)

@@ -211,9 +211,11 @@ class Registry:
             conn.outbox.close(CLOSE_TRY_LATER, "outbound buffer full", discard=True)
         return False
 
-    def broadcast(self, frame: Outgoing) -> int:
-        """Queue for every connection; returns how many it was queued for."""
-        return sum(self.send_nowait(conn, frame) for conn in list(self.connections.values()))
+    def broadcast(self, frame: Outgoing, meta: str | None = None) -> int:
+        """Queue for every connection (with `meta`: every one whose meta has that key);
+        returns how many it was queued for."""
+        return sum(self.send_nowait(conn, frame) for conn in list(self.connections.values())
+                   if meta is None or meta in conn.meta)
 
     def close_all(self, code: int, reason: str) -> None:
         for conn in list(self.connections.values()):
@@ -232,8 +234,8 @@ class Registry:
     def group_count(self) -> int:
         return len(self.connections)
 
-    def group_broadcast(self, frame: Outgoing) -> int:
-        return self.broadcast(frame)
+    def group_broadcast(self, frame: Outgoing, meta: str | None = None) -> int:
+        return self.broadcast(frame, meta)
 
     async def put(self, conn: Any, frame: Outgoing) -> bool:
         """Queue, waiting for buffer space; False when the connection closed meanwhile."""
@@ -243,4 +245,8 @@ class Registry:
         return conn.info()
 
     def set_meta(self, conn: Any, key: str, value: Any) -> None:
-        conn.meta[key] = value
+        """Set a meta entry; nil removes it (so a {"meta": key} broadcast skips it)."""
+        if value is None:
+            conn.meta.pop(key, None)
+        else:
+            conn.meta[key] = value
