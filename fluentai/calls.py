@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .compile_support import as_async, global_read, is_async
-from .errors import FluentError, TypeErr
+from .errors import FluentError, TypeErr, ValueErr
 from .fastops import SLOT_CONST_ARITHMETIC
 from .methods import lookup_method
 from .runtime import Code, Function, ReturnEx, StackOverflow
@@ -124,6 +124,11 @@ def call_method(receiver: Any, name: str, argv: list[Any], span: Span,
             return method.call(receiver, argv)
         except FluentError as e:
             raise e.at(span) from None
+        except OverflowError:  # "a".repeat(10 ** 20)
+            raise ValueErr(f"{name}(): a number is too large for this operation").at(
+                span) from None
+        except MemoryError:
+            raise ValueErr(f"{name}(): out of memory").at(span) from None
         except RecursionError:
             raise StackOverflow("stack overflow: too many nested calls", span) from None
     fallback = globals_.get(name)

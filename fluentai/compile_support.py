@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Callable as PyCallable
 from typing import Any
 
-from .errors import FluentError
+from .errors import FluentError, ValueErr
 from .runtime import Code
 from .source import Span
 
@@ -35,6 +35,8 @@ def located(span: Span, fn: PyCallable[..., Any], *args: Any) -> Any:
         return fn(*args)
     except FluentError as e:
         raise e.at(span) from None
+    except OverflowError:  # int to float beyond float range, sizes beyond the machine's
+        raise ValueErr("number too large for this operation").at(span) from None
 
 
 # Code that only reads a slot of the current frame, by slot: consumers on hot paths read

@@ -39,6 +39,7 @@ from .runtime import (
     Function,
     Host,
     ReturnEx,
+    wait_without_cycles,
 )
 from .scope import Block, Frame
 from .source import Span
@@ -561,7 +562,7 @@ class Compiler:
                 try:
                     if v.done:
                         return v.settled_value()
-                    return await v.wait()
+                    return await wait_without_cycles(v)
                 except FluentError as e:
                     raise e.at(span) from None
             return v

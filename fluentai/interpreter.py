@@ -386,6 +386,9 @@ def run_interpreter(interp: Interpreter, source: Source) -> int:
     except RecursionError:
         sys.stderr.write("error: stack overflow: too many nested calls\n")
         return 1
+    except MemoryError:
+        sys.stderr.write("error: out of memory\n")
+        return 1
     except Exception as e:
         sys.stderr.write(internal_error_text(e) + "\n")
         return 1

@@ -227,6 +227,30 @@ def call_value(f: Any, args: list[Any]) -> Any:
     raise TypeErr(f"{a_type(f)} is not callable")
 
 
+# Which promise's task each task is waiting for: an await that would close a cycle
+# (a task waiting for itself, two waiting for each other) is an error, not a hang that even
+# cancellation cannot break (asyncio's Task.cancel recurses around the cycle).
+_WAITING_FOR: dict[asyncio.Task[Any], asyncio.Future[Any]] = {}
+
+
+async def wait_without_cycles(promise: Promise) -> Any:
+    me = asyncio.current_task()
+    target = promise.future
+    step: Any = target
+    while step is not None:
+        if step is me:
+            raise RuntimeFault("ValueError", "deadlock: this promise is waiting, directly or "
+                               "through others, for the task that awaits it")
+        step = _WAITING_FOR.get(step)
+    if me is None or target is None:
+        return await promise.wait()
+    _WAITING_FOR[me] = target
+    try:
+        return await promise.wait()
+    finally:
+        _WAITING_FOR.pop(me, None)
+
+
 def run_to_completion(coro: Coroutine[Any, Any, Any], name: str) -> Any:
     """Run a coroutine that must not suspend: a plain function may `.await()` promises that
     have settled, but waiting would need the caller to be async too."""
