@@ -13,12 +13,10 @@ Rewrite the goldens after checking the new output by hand:
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers import ProgramTimeout, time_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -36,23 +34,6 @@ def runnable_examples() -> list[Path]:
     return sorted(p for p in EXAMPLES.glob("*.flc")
                   if first_line(p) not in ("// module", "// server"))
 
-
-class ProgramTimeout(BaseException):
-    """A BaseException, so an interpreter's `except Exception` does not swallow it."""
-
-
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    def on_alarm(signum: int, frame: object) -> None:
-        raise ProgramTimeout(f"example still running after {seconds}s")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _write_or_remove(path: Path, text: str, keep: bool) -> None:

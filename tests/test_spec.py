@@ -22,12 +22,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers import ProgramTimeout, time_limit
 
 SPEC_DIR = Path(__file__).parent / "spec"
 TIMEOUT_SECONDS = 30
@@ -75,25 +74,6 @@ def parse_expectations(text: str) -> Expectations:
             exp.exit_status = int(m.group(1))
     return exp
 
-
-class ProgramTimeout(BaseException):
-    """A BaseException, so an interpreter's `except Exception` does not swallow it."""
-
-
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    """Fail (instead of hanging the suite) when a program runs too long."""
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise ProgramTimeout(f"program still running after {seconds}s")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def run_program(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

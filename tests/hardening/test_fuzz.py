@@ -41,6 +41,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import ProgramTimeout, time_limit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -148,23 +149,6 @@ def token_soups(draw: st.DrawFn) -> tuple[str, str]:
 
 programs = st.one_of(mutated_programs(), mutated_programs(), token_soups())
 
-
-class ProgramTimeout(BaseException):
-    """A BaseException, so the interpreter's `except Exception` does not swallow it."""
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    def on_alarm(signum: int, frame: object) -> None:
-        raise ProgramTimeout(f"still running after {seconds}s")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @contextlib.contextmanager
