@@ -389,7 +389,7 @@ BROKEN_PROGRAMS = [case[1] for case in SYNTAX_CASES] + [
 
 
 def terminal_names() -> set[str]:
-    from fluentai.parser import _lark
+    from fluentai.parser import lark_parser as _lark
 
     return {t.name for t in _lark().terminals} | {"$END"}
 
@@ -418,7 +418,8 @@ def test_messages_use_no_parser_vocabulary(text: str) -> None:
 
 
 def test_every_terminal_has_a_user_name() -> None:
-    from fluentai.parser import _describe_terminal, _lark
+    from fluentai.parse_errors import _describe_terminal
+    from fluentai.parser import lark_parser as _lark
 
     for terminal in _lark().terminals:
         shown = _describe_terminal(terminal.name)
