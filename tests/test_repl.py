@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from fluentai.repl import Completions, Repl, highlight, history_path, incomplete, scan
+from fluentai.repl import Repl, history_path
+from fluentai.repl_input import Completions, highlight, incomplete, scan
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
