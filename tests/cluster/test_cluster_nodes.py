@@ -15,7 +15,7 @@ from typing import Any
 
 from clusterkit import Client, Node, RedisServer, counts_are, wait_until
 
-from fluentai.server.cluster import HEARTBEAT_S, TTL_S
+from fluentai.server.cluster_state import HEARTBEAT_S, TTL_S
 
 LEAVE_BOUND_S = TTL_S + HEARTBEAT_S + 2.0  # the documented bound, plus slack for a busy CI
 

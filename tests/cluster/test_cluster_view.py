@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 
-from fluentai.server.cluster import (
-    ClusterNode,
+from fluentai.server.cluster import ClusterNode, RemoteConnection
+from fluentai.server.cluster_state import (
     ClusterView,
     Publisher,
-    RemoteConnection,
     decode_frame,
     decode_notice,
     encode_frame,
