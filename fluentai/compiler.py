@@ -12,6 +12,7 @@ names found in no scope are module globals, looked up by name when reached.
 
 from __future__ import annotations
 
+import operator
 import weakref
 from collections.abc import Callable as PyCallable
 from typing import Any
@@ -876,6 +877,18 @@ def _sequence(codes: list[Code], stmt: bool) -> Code:
         if compare is not None and slot is not None:
             test, cslot, const = compare
             ctype = type(const)
+            if test is operator.lt:
+                # `if n < K { return v }`, the commonest guard, with the comparison inline.
+                def guarded_lt(env: list[Any]) -> Any:
+                    a = env[cslot]
+                    if type(a) is ctype:
+                        if a < const:
+                            return (env[slot],)
+                        return rest(env)
+                    if truthy(cond(env)):
+                        return (env[slot],)
+                    return rest(env)
+                return guarded_lt
 
             def guarded_compare(env: list[Any]) -> Any:
                 a = env[cslot]
