@@ -1,5 +1,5 @@
 """`python -m fluentai`: the same as the `fluentai` command."""
 
-from .cli import main
+from .frontends.cli import main
 
 raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""Built-in methods (fluentai.methods) and global functions (fluentai.builtins), called
+"""Built-in methods (fluentai.runtime.methods) and global functions (fluentai.runtime.builtins), called
 through their Python API: no parser or evaluator involved."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fluentai.builtins import GLOBALS, MAX_RANGE, new_globals
-from fluentai.errors import RuntimeFault
-from fluentai.methods import Method, compare, lookup_method, method_names
-from fluentai.values import Builtin, Callable, Promise
+from fluentai.runtime.builtins import GLOBALS, MAX_RANGE, new_globals
+from fluentai.runtime.methods import Method, compare, lookup_method, method_names
+from fluentai.runtime.values import Builtin, Callable, Promise
+from fluentai.syntax.errors import RuntimeFault
 
 
 class Fn(Callable):

@@ -4,7 +4,7 @@
 
 Most tests run `python -m fluentai` in a subprocess from a temporary directory, so the file
 name in messages is exactly what was typed (`prog.flc`). The internal-error tests call
-`fluentai.cli.main` in-process, with a piece of the interpreter patched to fail.
+`fluentai.frontends.cli.main` in-process, with a piece of the interpreter patched to fail.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import fluentai
-from fluentai import cli
+from fluentai.frontends import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 # The acceptance programs live beside the repository (shared/acceptance next to it) unless
@@ -429,7 +429,7 @@ def test_closed_pipe_stops_quietly(tmp_path: Path) -> None:
 # ---- internal errors (a bug in fluentai, not in the program)
 
 def break_the_compiler(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fluentai.compiler import Compiler
+    from fluentai.compile.codegen import Compiler
 
     def broken(self: object, *args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug in the compiler")
@@ -485,7 +485,7 @@ def test_internal_error_in_a_subprocess(tmp_path: Path) -> None:
     # module that patches the compiler before fluentai starts.
     (tmp_path / "hook").mkdir()
     (tmp_path / "hook" / "sitecustomize.py").write_text(
-        "from fluentai.compiler import Compiler\n"
+        "from fluentai.compile.codegen import Compiler\n"
         "def broken(self, *args, **kwargs):\n"
         "    raise RuntimeError('simulated bug')\n"
         "Compiler.program = broken\n",

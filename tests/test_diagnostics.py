@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from fluentai.errors import (
+from fluentai.interpreter.host import Interpreter
+from fluentai.syntax.errors import (
     MAX_LINE_SHOWN,
     MAX_TRACE_SHOWN,
     FluentError,
     FluentSyntaxError,
     render_diagnostic,
 )
-from fluentai.interpreter import Interpreter
-from fluentai.parser import parse
-from fluentai.source import Source, Span
+from fluentai.syntax.parser import parse
+from fluentai.syntax.source import Source, Span
 
 
 def syntax_error(text: str) -> FluentSyntaxError:
@@ -265,7 +265,7 @@ def test_compile_errors(text: str, line: int, column: int, message: str) -> None
 
 def test_compile_errors_come_before_any_output(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from fluentai.interpreter import run_path
+    from fluentai.interpreter.host import run_path
 
     path = tmp_path / "prog.flc"
     path.write_text('print("started")\nbreak\n', encoding="utf-8")
@@ -286,7 +286,7 @@ def test_misspelt_keywords_are_reported_by_check(tmp_path: Path, text: str, name
                                                  line: int, column: int) -> None:
     # The grammar lets any word the parser does not expect be a name, so these parse; `check`
     # (and the run, when it gets there) reports the unknown name at its position.
-    from fluentai.checker import check_source
+    from fluentai.frontends.check import check_source
 
     path = tmp_path / "prog.flc"
     path.write_text(text, encoding="utf-8")
@@ -389,7 +389,7 @@ BROKEN_PROGRAMS = [case[1] for case in SYNTAX_CASES] + [
 
 
 def terminal_names() -> set[str]:
-    from fluentai.parser import lark_parser as _lark
+    from fluentai.syntax.grammar import lark_parser as _lark
 
     return {t.name for t in _lark().terminals} | {"$END"}
 
@@ -418,8 +418,8 @@ def test_messages_use_no_parser_vocabulary(text: str) -> None:
 
 
 def test_every_terminal_has_a_user_name() -> None:
-    from fluentai.parse_errors import _describe_terminal
-    from fluentai.parser import lark_parser as _lark
+    from fluentai.syntax.grammar import lark_parser as _lark
+    from fluentai.syntax.parse_errors import _describe_terminal
 
     for terminal in _lark().terminals:
         shown = _describe_terminal(terminal.name)
@@ -631,7 +631,7 @@ def test_trace_of_error_without_span() -> None:
 
 
 def test_fluent_error_render_uses_kind_headline() -> None:
-    from fluentai.errors import RuntimeFault
+    from fluentai.syntax.errors import RuntimeFault
 
     text = "let x = 1 / 0\n"
     error = RuntimeFault("ZeroDivisionError", "division by zero", span(text, 1, 11))

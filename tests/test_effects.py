@@ -10,8 +10,8 @@ import pytest
 from helpers import run_program
 
 from fluentai.effects import EffectHandler, expect, operation
-from fluentai.interpreter import Interpreter, run_interpreter
-from fluentai.source import Source
+from fluentai.interpreter.host import Interpreter, run_interpreter
+from fluentai.syntax.source import Source
 
 
 def test_clause_value_is_the_value_of_perform(tmp_path: Path, capsys: Any) -> None:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from fluentai.repl import Repl, history_path
-from fluentai.repl_input import Completions, highlight, incomplete, scan
+from fluentai.frontends.repl import Repl, history_path
+from fluentai.frontends.repl_input import Completions, highlight, incomplete, scan
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
@@ -386,7 +386,7 @@ def test_scan_and_highlight() -> None:
 def test_completions() -> None:
     repl = Repl()
     asyncio.run(repl.handle('let server = {"id": "x", "port": 1}; let xs = [1]'))
-    c = Completions(repl)
+    c = Completions(lambda: repl.session)
 
     def names(before: str) -> list[str]:
         return [name for name, _ in c.at(before)[1]]

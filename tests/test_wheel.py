@@ -111,8 +111,8 @@ def test_wheel_bundles_data_and_runs_outside_the_repo(tmp_path: Path) -> None:
     for required in (
         "fluentai/__init__.py",
         "fluentai/__main__.py",
-        "fluentai/cli.py",
-        "fluentai/resources.py",
+        "fluentai/frontends/cli.py",
+        "fluentai/syntax/resources.py",
         "fluentai/_data/grammar/fluentai.lark",
         "fluentai/_data/stdlib/http.flc",
     ):
@@ -144,7 +144,7 @@ def test_wheel_bundles_data_and_runs_outside_the_repo(tmp_path: Path) -> None:
         [
             python,
             "-c",
-            "import fluentai, fluentai.resources as r;"
+            "import fluentai, fluentai.syntax.resources as r;"
             "print(fluentai.__file__); print(r.grammar_path()); print(r.stdlib_dir())",
         ],
         cwd=elsewhere,
@@ -183,7 +183,7 @@ def test_sdist_carries_the_sources(tmp_path: Path) -> None:
 
     for required in (
         "pyproject.toml",
-        "fluentai/resources.py",
+        "fluentai/syntax/resources.py",
         "grammar/fluentai.lark",
         "stdlib/http.flc",
         "tests/test_wheel.py",

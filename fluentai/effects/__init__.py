@@ -14,8 +14,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from ..errors import EffectErr, TypeErr
-from ..values import expect_args, type_of
+from ..runtime.values import expect_args, type_of
+from ..syntax.errors import EffectErr, TypeErr
 
 
 @dataclass(frozen=True)

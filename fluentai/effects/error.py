@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from ..errors import Thrown
-from ..values import display
+from ..runtime.values import Thrown, display
 from . import EffectHandler, operation
 
 

@@ -16,13 +16,13 @@ import os
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ValueErr
-from ..runtime import HANDLERS, HandlerFrame
+from ..runtime.tasks import HANDLERS, HandlerFrame
+from ..runtime.values import Callable, type_of
 from ..server.app import Options, ServerApp, to_frame
 from ..server.connections import CLOSE_GOING_AWAY, CLOSE_NORMAL, Connection
 from ..server.listener import Listener, ListenError, bind
 from ..server.routes import RouteError, Router
-from ..values import Callable, type_of
+from ..syntax.errors import ValueErr
 from . import EffectContext, EffectHandler, expect, operation
 
 if TYPE_CHECKING:

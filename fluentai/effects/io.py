@@ -7,8 +7,8 @@ import sys
 import threading
 from typing import Any
 
-from ..errors import EffectErr
-from ..values import display
+from ..runtime.values import display
+from ..syntax.errors import EffectErr
 from . import EffectHandler, expect, operation
 
 

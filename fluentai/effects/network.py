@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import EffectErr, ValueErr
-from ..values import display, from_json, to_json
+from ..runtime.values import display, from_json, to_json
+from ..syntax.errors import EffectErr, ValueErr
 from . import EffectContext, EffectHandler, expect, operation
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ValueErr
+from ..syntax.errors import ValueErr
 from . import EffectHandler, expect, operation
 
 

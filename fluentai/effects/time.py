@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ..errors import ValueErr
+from ..syntax.errors import ValueErr
 from . import EffectHandler, expect, operation
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import EffectErr
 from ..server.app import to_frame
 from ..server.connections import CLOSE_NORMAL
+from ..syntax.errors import EffectErr
 from . import EffectContext, EffectHandler, operation
 from .http_server import HttpServer, broadcast_filter, close_connection
 

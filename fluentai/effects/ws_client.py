@@ -9,8 +9,8 @@ import asyncio
 import os
 from typing import Any
 
-from ..errors import EffectErr, ValueErr
 from ..server.app import to_frame
+from ..syntax.errors import EffectErr, ValueErr
 from . import EffectContext, EffectHandler, expect, operation
 
 

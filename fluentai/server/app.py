@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from ..errors import FluentError, NameErr, TypeErr, ValueErr
-from ..values import display, from_json, to_json
+from ..runtime.values import display, from_json, to_json
+from ..syntax.errors import FluentError, NameErr, TypeErr, ValueErr
 from .connections import (
     CLOSE_INTERNAL,
     CLOSE_POLICY,

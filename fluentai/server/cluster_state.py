@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..values import display
+from ..runtime.values import display
 from .connections import Outgoing
 
 HEARTBEAT_S = 1.0          # heartbeat and refresh period

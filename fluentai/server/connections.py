@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..runtime import resume
+from ..runtime.tasks import resume
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from fluentai.runtime.values import display
 from fluentai.server.cluster import ClusterNode, RemoteConnection
 from fluentai.server.cluster_state import (
     ClusterView,
@@ -23,7 +24,6 @@ from fluentai.server.cluster_state import (
     redacted,
 )
 from fluentai.server.connections import Connection, Outbox
-from fluentai.values import display
 
 # ---------------------------------------------------------------------- ClusterView
 

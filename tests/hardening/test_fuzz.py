@@ -45,7 +45,7 @@ from helpers import ProgramTimeout, time_limit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fluentai.interpreter import RECURSION_LIMIT
+from fluentai.interpreter.host import RECURSION_LIMIT
 
 # run_path raises the recursion limit; raising it first keeps Hypothesis from warning that
 # the limit changed during a test.
@@ -194,7 +194,7 @@ def test_corpus_found() -> None:
 @given(program=programs)
 def test_check_mutated_programs(program: tuple[str, str], mirror: Path,
                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from fluentai.cli import main
+    from fluentai.frontends.cli import main
 
     origin, text = program
     path = mutant_path(mirror, origin)
@@ -213,7 +213,7 @@ def test_check_mutated_programs(program: tuple[str, str], mirror: Path,
 @given(program=programs)
 def test_run_mutated_programs(program: tuple[str, str], mirror: Path,
                               capsys: pytest.CaptureFixture[str]) -> None:
-    from fluentai.interpreter import run_path
+    from fluentai.interpreter.host import run_path
 
     origin, text = program
     if EXCLUDED.search(text):
@@ -292,7 +292,7 @@ def expressions() -> st.SearchStrategy[str]:
                                                     "print({}.to_json())", "print([{}].sort())"]))
 def test_run_typed_expressions(expr: str, shape: str, mirror: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
-    from fluentai.interpreter import run_path
+    from fluentai.interpreter.host import run_path
 
     text = shape.format(expr) + "\n"
     path = mirror / "zz_expr.flc"
@@ -350,7 +350,7 @@ def test_former_internal_errors_are_fluentai_errors(name: str, tmp_path: Path) -
 
 def test_check_reads_bytes_that_are_not_utf8(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    from fluentai.cli import main
+    from fluentai.frontends.cli import main
 
     path = tmp_path / "bad.flc"
     for blob in (b"let x = \xff\xfe\n", b"\xc3", b"print(1)\n\x80", b"\x00" * 100):

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable as Fn
 from typing import Any
 
-from .errors import EffectErr, TypeErr, ValueErr
+from ..syntax.errors import EffectErr, TypeErr, ValueErr
 from .methods import (
     compare,
     filter_list,

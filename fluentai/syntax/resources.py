@@ -17,7 +17,7 @@ from pathlib import Path
 
 __all__ = ["grammar_path", "stdlib_dir"]
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # fluentai/
 _BUNDLED_DIR = _PACKAGE_DIR / "_data"  # installed wheel
 _SOURCE_ROOT = _PACKAGE_DIR.parent  # source checkout / editable install
 

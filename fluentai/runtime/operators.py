@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import IndexErr, RuntimeFault, TypeErr, ValueErr
+from ..syntax.errors import IndexErr, RuntimeFault, TypeErr, ValueErr
 from .values import a_type, display, equals, type_of
 
 _NUM = (int, float)

@@ -8,9 +8,9 @@ import weakref
 from collections.abc import Callable as PyCallable
 from typing import Any
 
-from .errors import FluentError, ValueErr
-from .runtime import Code
-from .source import Span
+from ..runtime.functions import Code
+from ..syntax.errors import FluentError, ValueErr
+from ..syntax.source import Span
 
 
 def is_async(code: Code | None) -> bool:

@@ -13,7 +13,8 @@ import json
 import math
 from typing import Any
 
-from .errors import FluentError, TypeErr
+from ..syntax.errors import FluentError, TypeErr, ValueErr
+from ..syntax.source import Span
 
 
 class Callable:
@@ -158,8 +159,6 @@ def equals(a: Any, b: Any) -> bool:
     try:
         return _equals(a, b)
     except RecursionError:
-        from .errors import ValueErr
-
         raise ValueErr("values are nested too deeply to compare") from None
 
 
@@ -265,13 +264,28 @@ def from_json(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError) as e:
-        from .errors import ValueErr
-
         raise ValueErr(f"from_json: invalid JSON: {e}") from None
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+class Thrown(FluentError):
+    """`throw v` and `perform Error.raise(msg)`: carries the FluentAI value itself."""
+
+    def __init__(self, value: Any, span: Span | None = None) -> None:
+        super().__init__(display(value), span)
+        self.payload = value
+
+    def headline(self) -> str:
+        v = self.payload
+        if isinstance(v, dict) and isinstance(v.get("kind"), str) and "message" in v:
+            return f"{v['kind']}: {display(v['message'])}"
+        return f"uncaught {self.message}"
+
+    def value(self) -> Any:
+        return self.payload
 
 
 def expect_args(lo: int, hi: int | None) -> str:
@@ -293,6 +307,7 @@ __all__ = [
     "Callable",
     "FluentError",
     "Promise",
+    "Thrown",
     "check_type",
     "display",
     "equals",

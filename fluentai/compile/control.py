@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import ast
-from .compile_support import as_async, is_async
-from .errors import RuntimeFault, Thrown
-from .runtime import HANDLERS, Code, HandlerFrame
-from .scope import Block
+from ..resolve.scopes import Block
+from ..runtime.functions import Code
+from ..runtime.tasks import HANDLERS, HandlerFrame
+from ..runtime.values import Thrown
+from ..syntax import ast
+from ..syntax.errors import RuntimeFault
+from .support import as_async, is_async
 
 if TYPE_CHECKING:
-    from .compiler import Compiler
+    from .codegen import Compiler
 
 
 def compile_try(c: Compiler, node: ast.Try, stmt: bool) -> Code:

@@ -1,8 +1,9 @@
 """The one error hierarchy: every error a user can see, with its span and how it renders.
 
 `FluentError` is the root. Syntax errors come from the parser; `RuntimeFault` is a runtime
-error of a kind the program can catch (`TypeError`, `NameError`, ...); `Thrown` carries a value
-raised by `throw`. Errors raised by builtins have no span yet: the evaluator closure that called
+error of a kind the program can catch (`TypeError`, `NameError`, ...). Two subclasses live in
+the runtime, beside what they need: `Thrown` (a value raised by `throw`, in `runtime.values`)
+and `StackOverflow` (in `runtime.functions`). Errors raised by builtins have no span yet: the evaluator closure that called
 the builtin fills in its own span on the way out (`at`).
 """
 
@@ -65,27 +66,6 @@ class RuntimeFault(FluentError):
 
     def value(self) -> dict[str, Any]:
         return {"kind": self.kind, "message": self.message}
-
-
-class Thrown(FluentError):
-    """`throw v` and `perform Error.raise(msg)`: carries the FluentAI value itself."""
-
-    def __init__(self, value: Any, span: Span | None = None) -> None:
-        from .values import display  # values sits beside errors; display is pure
-
-        super().__init__(display(value), span)
-        self.payload = value
-
-    def headline(self) -> str:
-        v = self.payload
-        if isinstance(v, dict) and isinstance(v.get("kind"), str) and "message" in v:
-            from .values import display
-
-            return f"{v['kind']}: {display(v['message'])}"
-        return f"uncaught {self.message}"
-
-    def value(self) -> Any:
-        return self.payload
 
 
 class UsageError(Exception):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compile_support import as_async, global_read, is_async
-from .errors import FluentError, TypeErr, ValueErr
+from ..runtime.functions import Code, Function, ReturnEx, StackOverflow
+from ..runtime.methods import lookup_method
+from ..runtime.values import Callable, a_type, type_of
+from ..syntax.errors import FluentError, TypeErr, ValueErr
+from ..syntax.source import Span
 from .fastops import SLOT_CONST_ARITHMETIC
-from .methods import lookup_method
-from .runtime import Code, Function, ReturnEx, StackOverflow
-from .source import Span
-from .values import Callable, a_type, type_of
+from .support import as_async, global_read, is_async
 
 
 def slow_call(f: Any, args: list[Any], span: Span, name: str = "") -> Any:

@@ -17,7 +17,7 @@ from collections.abc import Callable as Fn
 from functools import cmp_to_key
 from typing import Any
 
-from .errors import IndexErr, TypeErr, ValueErr
+from ..syntax.errors import IndexErr, TypeErr, ValueErr
 from .values import (
     Builtin,
     Callable,

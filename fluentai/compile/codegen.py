@@ -17,9 +17,27 @@ import weakref
 from collections.abc import Callable as PyCallable
 from typing import Any
 
-from . import ast, control, loops
+from ..resolve.scopes import Block, Frame
+from ..runtime.functions import BREAK, CONTINUE, BreakEx, Code, ContinueEx, Function, ReturnEx
+from ..runtime.operators import (
+    BINARY,
+    get_field,
+    get_index,
+    make_range,
+    negate,
+    set_field,
+    set_index,
+)
+from ..runtime.tasks import Host, wait_without_cycles
+from ..runtime.values import Promise, Thrown, display, truthy
+from ..syntax import ast
+from ..syntax.errors import FluentError, FluentSyntaxError, NameErr, RuntimeFault, TypeErr
+from ..syntax.source import Span
+from . import control, loops
 from .calls import compile_call, compile_method_call
-from .compile_support import (
+from .fastops import SLOT_CONST_COMPARISONS, binary
+from .patterns import PatternCompiler
+from .support import (
     as_async,
     is_async,
     local_reader,
@@ -27,24 +45,6 @@ from .compile_support import (
     located,
     mark_global_reader,
 )
-from .errors import FluentError, FluentSyntaxError, NameErr, RuntimeFault, Thrown, TypeErr
-from .fastops import SLOT_CONST_COMPARISONS, binary
-from .operators import BINARY, get_field, get_index, make_range, negate, set_field, set_index
-from .patterns import PatternCompiler
-from .runtime import (
-    BREAK,
-    CONTINUE,
-    BreakEx,
-    Code,
-    ContinueEx,
-    Function,
-    Host,
-    ReturnEx,
-    wait_without_cycles,
-)
-from .scope import Block, Frame
-from .source import Span
-from .values import Promise, display, truthy
 
 
 class Module:

@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable as PyCallable
 from typing import TYPE_CHECKING, Any
 
-from . import ast
-from .compile_support import as_async, is_async
-from .errors import RuntimeFault
-from .runtime import Code
-from .scope import Block
-from .values import display, equals, truthy
+from ..resolve.scopes import Block
+from ..runtime.functions import Code
+from ..runtime.values import display, equals, truthy
+from ..syntax import ast
+from ..syntax.errors import RuntimeFault
+from .support import as_async, is_async
 
 if TYPE_CHECKING:
-    from .compiler import Compiler
+    from .codegen import Compiler
 
 Matcher = PyCallable[[Any, list[Any]], bool]
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compile_support import as_async, is_async, located
-from .operators import iterate, make_range
-from .runtime import BREAK, CONTINUE, BreakEx, Code, ContinueEx, ReturnEx
-from .source import Span
-from .values import truthy
+from ..runtime.functions import BREAK, CONTINUE, BreakEx, Code, ContinueEx, ReturnEx
+from ..runtime.operators import iterate, make_range
+from ..runtime.values import truthy
+from ..syntax.source import Span
+from .support import as_async, is_async, located
 
 
 def _exit(signal: tuple[Any, ...], stmt: bool) -> Any:

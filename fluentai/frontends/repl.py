@@ -60,14 +60,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, ast
-from .builtins import new_globals
-from .compile_support import is_async
-from .compiler import Compiler, Module
-from .effects import EffectHandler, operation
-from .effects.io import IO
-from .errors import EffectErr, FluentError
-from .interpreter import (
+from .. import __version__
+from ..compile.codegen import Compiler, Module
+from ..compile.support import is_async
+from ..effects import EffectHandler, operation
+from ..effects.io import IO
+from ..interpreter.host import (
     Interpreter,
     LoadError,
     calls_main,
@@ -75,7 +73,13 @@ from .interpreter import (
     internal_error_text,
     read_source,
 )
-from .parser import parse
+from ..runtime.builtins import new_globals
+from ..runtime.functions import Function
+from ..runtime.values import display, literal_text
+from ..syntax import ast
+from ..syntax.errors import EffectErr, FluentError
+from ..syntax.parser import parse
+from ..syntax.source import Source
 from .repl_input import (
     COMMANDS,
     QUIT_COMMANDS,
@@ -84,9 +88,6 @@ from .repl_input import (
     _make_lexer,
     incomplete,
 )
-from .runtime import Function
-from .source import Source
-from .values import display, literal_text
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -538,7 +539,7 @@ def _make_completer(repl: Repl) -> Any:
     from prompt_toolkit.completion import Completer, Completion, PathCompleter
     from prompt_toolkit.document import Document
 
-    completions = Completions(repl)
+    completions = Completions(lambda: repl.session)
     paths = PathCompleter(expanduser=True)
 
     class FluentCompleter(Completer):

@@ -15,6 +15,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import FluentSyntaxError
+from .grammar import lark_parser
 from .source import Source, Span
 
 # Lark reports what it could not parse in its own terms (terminal names such as RBRACE or
@@ -286,8 +287,6 @@ def _describe_terminal(name: str) -> str:
     if name in _TERMINAL_NAMES:
         return _TERMINAL_NAMES[name]
     try:
-        from .parser import lark_parser  # the parser module imports this one
-
         pattern = lark_parser().get_terminal(name).pattern
     except KeyError:
         return "a token"

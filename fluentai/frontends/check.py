@@ -10,10 +10,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import ast
-from .builtins import new_globals
-from .errors import FluentError, FluentSyntaxError
-from .interpreter import Interpreter, LoadError, configure_process, internal_error_text, read_source
+from ..interpreter.host import (
+    Interpreter,
+    LoadError,
+    configure_process,
+    internal_error_text,
+    read_source,
+)
+from ..runtime.builtins import new_globals
+from ..syntax import ast
+from ..syntax.errors import FluentError, FluentSyntaxError
 
 
 def top_level_names(program: ast.Program) -> set[str]:

@@ -1,35 +1,22 @@
 """Text to AST: runs the Lark LALR parser over `grammar/fluentai.lark`, turns the parse tree
 into `ast` nodes, and rephrases Lark's errors in the user's terms.
 
-The parser object is built once per process (Lark caches its tables on disk between runs).
+The Lark parser object itself lives in `grammar`.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
 from . import ast
 from .errors import FluentSyntaxError
+from .grammar import lark_parser
 from .parse_errors import syntax_error
-from .resources import grammar_path
 from .source import Source, Span
-
-
-@lru_cache(maxsize=1)
-def lark_parser() -> Lark:
-    return Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        cache=True,
-    )
 
 
 def parse(source: Source) -> ast.Program:

@@ -20,22 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import ast
-from .builtins import new_globals
-from .compile_support import is_async
-from .compiler import Compiler, Module
-from .effects import EffectHandler, EffectRegistry, check_arity
-from .effects.error import Error
-from .effects.io import IO
-from .effects.random import Random
-from .effects.state import State
-from .effects.time import Time
-from .errors import FluentError, FluentSyntaxError, RuntimeFault
-from .parser import parse
-from .resources import stdlib_dir
-from .runtime import HANDLERS, Code, Function, call_value, spawn, start_eager
-from .source import Source, Span
-from .values import Callable, Promise
+from ..compile.codegen import Compiler, Module
+from ..compile.support import is_async
+from ..effects import EffectHandler, EffectRegistry, check_arity
+from ..effects.error import Error
+from ..effects.io import IO
+from ..effects.random import Random
+from ..effects.state import State
+from ..effects.time import Time
+from ..runtime.builtins import new_globals
+from ..runtime.functions import Code, Function, call_value
+from ..runtime.tasks import HANDLERS, spawn, start_eager
+from ..runtime.values import Callable, Promise
+from ..syntax import ast
+from ..syntax.errors import FluentError, FluentSyntaxError, RuntimeFault
+from ..syntax.parser import parse
+from ..syntax.resources import stdlib_dir
+from ..syntax.source import Source, Span
 
 # Deterministic mode's clock starts here: 2024-01-01T00:00:00Z.
 DETERMINISTIC_EPOCH_MS = 1_704_067_200_000

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from . import __version__
+from .. import __version__
 
 USAGE = """\
 usage: fluentai run [--deterministic] [--cluster URL [--workers N]] FILE.flc [args...]
@@ -91,22 +91,22 @@ def main(argv: list[str] | None = None) -> int:
             if problem:
                 parser.error(problem)
         if ns.workers is not None:
-            from .server.workers import run_workers
+            from ..server.workers import run_workers
 
             return run_workers(ns.workers, ns.file, ns.args, cluster=cluster or "",
                                deterministic=ns.deterministic)
-        from .interpreter import run_path
+        from ..interpreter.host import run_path
 
         return run_path(ns.file, ns.args, deterministic=ns.deterministic, cluster=cluster)
     if head == "check":
         parser = _Parser(prog="fluentai check", add_help=True)
         parser.add_argument("file")
         ns = parser.parse_args(args[1:])
-        from .checker import check_path
+        from .check import check_path
 
         return check_path(ns.file)
     if head.endswith(".flc"):
-        from .interpreter import run_path
+        from ..interpreter.host import run_path
 
         return run_path(head, args[1:])
     sys.stderr.write(f"fluentai: unknown command '{head}'\n{USAGE}\n")

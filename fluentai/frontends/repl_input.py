@@ -8,19 +8,17 @@ import re
 from collections.abc import Callable as Fn
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import FluentSyntaxError
-from .methods import method_names
-from .parser import parse
-from .source import Source
-from .values import Promise
+from ..runtime.methods import method_names
+from ..runtime.values import Promise
+from ..syntax.errors import FluentSyntaxError
+from ..syntax.parser import parse
+from ..syntax.source import Source
 
 if TYPE_CHECKING:
     from prompt_toolkit.document import Document
     from prompt_toolkit.formatted_text import StyleAndTextTuples
-
-    from .repl import Repl
 
 KEYWORDS = (
     "async", "break", "catch", "const", "continue", "else", "false", "finally", "for",
@@ -268,16 +266,26 @@ _AFTER_DOT = re.compile(r"([\])\"\w])\.(\w*)$")
 _WORD = re.compile(r"(?<![\w.])([A-Za-z_]\w*)?$")
 
 
+class Scope(Protocol):
+    """What completion needs of a session: its globals and the effects it can perform."""
+
+    @property
+    def globals(self) -> dict[str, Any]: ...
+
+    def effects(self) -> dict[str, list[str]]: ...
+
+
 class Completions:
     """What Tab offers at a cursor position: (text, meta) pairs and how many characters
-    before the cursor they replace. Kept free of prompt_toolkit for testing."""
+    before the cursor they replace. Kept free of prompt_toolkit for testing. `scope` gives
+    the session (the REPL replaces its session on `:reset`, so it is asked each time)."""
 
-    def __init__(self, repl: Repl) -> None:
-        self.repl = repl
+    def __init__(self, scope: Fn[[], Scope]) -> None:
+        self.scope = scope
         self._all_methods = _all_method_names()
 
     def effects(self) -> dict[str, list[str]]:
-        return self.repl.session.effects()
+        return self.scope().effects()
 
     def at(self, before: str) -> tuple[int, list[tuple[str, str]]]:
         line = before.rsplit("\n", 1)[-1]
@@ -317,7 +325,7 @@ class Completions:
         return len(word), self._words(word, before)
 
     def _members(self, chain: list[str]) -> list[tuple[str, str]]:
-        globals_ = self.repl.session.globals
+        globals_ = self.scope().globals
         head = chain[0]
         if head not in globals_:
             effects = self.effects()
@@ -349,7 +357,7 @@ class Completions:
                     seen.add(name)
                     out.append((name, meta(name)))
 
-        globals_ = self.repl.session.globals
+        globals_ = self.scope().globals
         local = {g for groups in _DECLARED.findall(before) for g in groups if g}
         add(local, lambda _: "local")
         add(globals_, lambda n: _describe(globals_[n]))
@@ -359,7 +367,7 @@ class Completions:
 
 
 def _describe(value: Any) -> str:
-    from .values import type_of
+    from ..runtime.values import type_of
 
     try:
         return type_of(value)

@@ -11,12 +11,12 @@ import operator
 import weakref
 from typing import Any
 
-from . import ast
-from .compile_support import as_async, is_async, local_slot, located
-from .operators import BINARY
-from .runtime import Code
-from .source import Span
-from .values import equals
+from ..runtime.functions import Code
+from ..runtime.operators import BINARY
+from ..runtime.values import equals
+from ..syntax import ast
+from ..syntax.source import Span
+from .support import as_async, is_async, local_slot, located
 
 _FAST_TYPES = (int, float)
 
