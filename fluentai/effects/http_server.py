@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from typing import TYPE_CHECKING, Any
 
-from ..runtime.tasks import HANDLERS, HandlerFrame
+from ..runtime.tasks import HANDLERS
 from ..runtime.values import Callable, type_of
-from ..server.app import Options, ServerApp, to_frame
+from ..server.app import Options, ServerApp
 from ..server.connections import CLOSE_GOING_AWAY, CLOSE_NORMAL, Connection
 from ..server.listener import Listener, ListenError, bind
 from ..server.routes import RouteError, Router
 from ..syntax.errors import ValueErr
 from . import EffectContext, EffectHandler, expect, operation
+from .http_dispatch import ProgramDispatch
+from .http_mapping import portable, to_frame
 
 if TYPE_CHECKING:
     from ..server.cluster import ClusterNode
@@ -45,42 +46,6 @@ async def _until_empty(app: ServerApp, seconds: float, spare: str | None = None)
 
     while open_ones() and loop.time() < deadline:
         await asyncio.sleep(0.01)
-
-
-class ProgramDispatch:
-    """`server.app.Dispatch` for the running program (handler frames as at `listen`)."""
-
-    def __init__(self, ctx: EffectContext, frames: tuple[HandlerFrame, ...],
-                 unique_ids: bool = False) -> None:
-        self.ctx = ctx
-        self.frames = frames
-        # In a cluster, connection ids must not collide across processes: random even with
-        # --deterministic (whose predictable ids would be the same in every process).
-        self.unique_ids = unique_ids
-
-    def resolve(self, handler: Any) -> Any | None:
-        if isinstance(handler, str):
-            value = self.ctx.lookup_global(handler)
-            return value if isinstance(value, Callable) else None
-        return handler if isinstance(handler, Callable) else None
-
-    async def invoke(self, fn: Any, args: list[Any]) -> Any:
-        return await self.ctx.invoke(fn, args)
-
-    def report(self, error: BaseException, context: str) -> None:
-        self.ctx.report(error, context)
-
-    def enter(self) -> None:
-        if self.frames:
-            HANDLERS.set(self.frames)
-
-    def new_id(self) -> str:
-        if self.unique_ids:
-            return str(uuid.uuid4())
-        return self.ctx.new_id("")
-
-    def now_ms(self) -> int:
-        return self.ctx.now_ms()
 
 
 class RunningServer:
@@ -267,7 +232,7 @@ class HttpServer(EffectHandler):
             from ..server.cluster import ClusterNode
 
             assert self.cluster_url is not None
-            self.cluster_node = ClusterNode(self.cluster_url, self.ctx.write_err)
+            self.cluster_node = ClusterNode(self.cluster_url, self.ctx.write_err, portable)
         return self.cluster_node
 
     async def _stop(self, running: RunningServer, code: int, reason: str,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..server.app import to_frame
 from ..server.connections import CLOSE_NORMAL
 from ..syntax.errors import EffectErr
 from . import EffectContext, EffectHandler, operation
+from .http_mapping import to_frame
 from .http_server import HttpServer, broadcast_filter, close_connection
 
 

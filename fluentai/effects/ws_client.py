@@ -9,9 +9,9 @@ import asyncio
 import os
 from typing import Any
 
-from ..server.app import to_frame
 from ..syntax.errors import EffectErr, ValueErr
 from . import EffectContext, EffectHandler, expect, operation
+from .http_mapping import to_frame
 
 
 class WebSocketClient(EffectHandler):

@@ -1,10 +1,12 @@
-"""The ASGI application of one FluentAI server: HTTP requests go to routes, WebSocket
-events go to the program's handler functions, every frame out goes through the
-connection's outbox (see `connections`).
+"""The ASGI application of one server: HTTP requests are matched to routes, WebSocket
+connections are accepted or refused, and every frame out goes through the connection's
+outbox (see `connections`).
 
-It calls into FluentAI only through `Dispatch`, handed to it by the HttpServer effect.
+This is transport only: it never sees a FluentAI value. Route handlers, event handlers and
+the verdict of an `authorize` handler are opaque to it and go to the `Dispatch` it is
+handed (the HttpServer effect's, which maps requests and results to FluentAI values).
 Nothing a client sends, and nothing a handler does, can raise out of this app: errors are
-reported (FluentAI traceback on stderr) and turned into status codes or close codes.
+reported and turned into status codes or close codes.
 """
 
 from __future__ import annotations
@@ -12,13 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from ..runtime.values import display, from_json, to_json
-from ..syntax.errors import FluentError, NameErr, TypeErr, ValueErr
 from .connections import (
     CLOSE_INTERNAL,
     CLOSE_POLICY,
@@ -29,7 +28,7 @@ from .connections import (
     Registry,
     write_loop,
 )
-from .routes import Router
+from .routes import Miss, Router
 
 MiB = 1024 * 1024
 
@@ -38,26 +37,54 @@ SERVING_TASK: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.Con
     "fluentai_serving_task", default=None
 )
 
-EVENT_DEFAULTS = {
-    "connect": ("handle_websocket_connect", "handle_new_connection"),
-    "message": ("handle_websocket_message",),
-    "close": ("handle_websocket_close", "handle_websocket_disconnect"),
-}
+@dataclass(frozen=True)
+class Request:
+    """An HTTP request as the program's route handler is to see it."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """A WebSocket handshake as an `authorize` handler is to see it."""
+
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
 
 
 class Dispatch(Protocol):
-    """How the server reaches the FluentAI program."""
+    """How the server reaches the program. Handlers are opaque values (what the program
+    registered); the dispatch finds, runs and reports them."""
 
-    def resolve(self, handler: Any) -> Any | None:
-        """A function value for a handler given by name or value; None when undefined."""
+    async def respond(self, handler: Any, request: Request) -> Response:
+        """The response to `request` from route `handler`; raises `HttpError` for a
+        request it refuses (400) or a handler that failed (500, reported)."""
 
-    async def invoke(self, fn: Any, args: list[Any]) -> Any:
-        """Call `fn` with as many of `args` as it declares; awaits async results."""
+    async def authorize(self, handler: Any, handshake: Handshake) -> bool | dict[str, Any] | int:
+        """Accept (true, or a map that becomes the connection's meta) or refuse with an
+        HTTP status."""
+
+    async def event(self, event: str, chosen: Any, conn_id: str, args: list[Any]) -> bool:
+        """Run the handler of a WebSocket event (`chosen` by the program, or None); False
+        when it failed."""
 
     def report(self, error: BaseException, context: str) -> None: ...
 
     def enter(self) -> None:
-        """Prepare the current task to run handlers (effect handler frames of `listen`)."""
+        """Prepare the current task to run handlers."""
 
     def new_id(self) -> str: ...
 
@@ -84,15 +111,6 @@ class HttpError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def to_frame(value: Any) -> Outgoing:
-    """What a program sends becomes a frame: bytes → binary, map/list → JSON text."""
-    if type(value) is str or type(value) is bytes:
-        return value
-    if type(value) is dict or type(value) is list:
-        return to_json(value)
-    return display(value)
 
 
 class ServerApp:
@@ -155,16 +173,6 @@ class ServerApp:
             if task is not None:
                 self.tasks.discard(task)
 
-    def handler_for(self, event: str) -> Any | None:
-        chosen = self.events.get(event)
-        if chosen is not None:
-            return self.dispatch.resolve(chosen)
-        for name in EVENT_DEFAULTS[event]:
-            fn = self.dispatch.resolve(name)
-            if fn is not None:
-                return fn
-        return None
-
     # ------------------------------------------------------------------ HTTP
     async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         method, path = scope["method"], scope["path"]
@@ -174,13 +182,14 @@ class ServerApp:
                 return  # the client went away
             response = await self._handle_request(scope, method, path, body)
         except HttpError as e:
-            response = (e.status, {"content-type": "application/json"},
-                        json.dumps({"error": str(e)}).encode())
-        status, headers, payload = response
+            response = Response(e.status, {"content-type": "application/json"},
+                                json.dumps({"error": str(e)}).encode())
         raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1", "replace"))
-                       for k, v in headers.items()]
-        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
+                       for k, v in response.headers.items()]
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": raw_headers})
+        await send({"type": "http.response.body",
+                    "body": b"" if method == "HEAD" else response.body})
 
     async def _read_body(self, receive: Any) -> bytes | None:
         body = bytearray()
@@ -195,35 +204,12 @@ class ServerApp:
                 return bytes(body)
 
     async def _handle_request(self, scope: dict[str, Any], method: str, path: str,
-                              body: bytes) -> tuple[int, dict[str, str], bytes]:
+                              body: bytes) -> Response:
         found = self.router.match(method, path)
-        if found == 404:
-            raise HttpError(404, f"no route for {path}")
-        if found == 405:
-            raise HttpError(405, f"method {method} not allowed for {path}")
-        if found == 426:
-            raise HttpError(426, "this path accepts WebSocket connections only")
-        assert not isinstance(found, int)
-        request = request_map(scope, body, found.params)
-        fn = self.dispatch.resolve(found.route.handler)
-        if fn is None:
-            self.dispatch.report(
-                NameErr(f"route handler '{found.route.handler}' is not defined"),
-                f"in HTTP handler for {method} {path}",
-            )
-            raise HttpError(500, "internal server error")
-        try:
-            result = await self.dispatch.invoke(fn, [request])
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:  # reported with its FluentAI traceback
-            self.dispatch.report(e, f"in HTTP handler for {method} {path}")
-            raise HttpError(500, "internal server error") from None
-        try:
-            return http_response(result)
-        except FluentError as e:  # an invalid status or header, bytes inside a JSON body
-            self.dispatch.report(e, f"in the response of the HTTP handler for {method} {path}")
-            raise HttpError(500, "internal server error") from None
+        if isinstance(found, Miss):
+            raise HttpError(found.status, found.reason)
+        request = Request(method, path, found.params, query_map(scope), header_map(scope), body)
+        return await self.dispatch.respond(found.route.handler, request)
 
     # ------------------------------------------------------------------ WebSocket
     async def websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -275,29 +261,12 @@ class ServerApp:
             await self._run_handler("close", [conn.id, code], conn)
 
     async def _authorize(self, scope: dict[str, Any], headers: dict[str, str]) -> Any:
-        """The `authorize` handler's verdict: a map (accept, and it becomes the connection's
-        meta), true (accept), else 401; a failing handler gives 500."""
+        """None without an `authorize` handler, else its verdict (see `Dispatch`)."""
         chosen = self.events.get("authorize")
         if chosen is None:
             return None
-        fn = self.dispatch.resolve(chosen)
-        if fn is None:
-            self.dispatch.report(NameErr(f"authorize handler '{chosen}' is not defined"),
-                                 f"in the server {self.server_id}")
-            return 500
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                               keep_blank_values=True))
-        request = {"path": scope["path"], "query": query, "headers": headers}
-        try:
-            verdict = await self.dispatch.invoke(fn, [request])
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            self.dispatch.report(e, f"in the WebSocket authorize handler for {scope['path']}")
-            return 500
-        if verdict is True or type(verdict) is dict:
-            return verdict
-        return 401
+        handshake = Handshake(scope["path"], query_map(scope), headers)
+        return await self.dispatch.authorize(chosen, handshake)
 
     def _refusal(self, scope: dict[str, Any], headers: dict[str, str]) -> tuple[int, str] | None:
         if not self.ws_enabled or not self.accepting:
@@ -347,20 +316,11 @@ class ServerApp:
             await self._run_handler("message", [conn.id, data], conn)
 
     async def _run_handler(self, event: str, args: list[Any], conn: Connection) -> bool:
-        fn = self.handler_for(event)
-        if fn is None:
-            return True
         conn.busy = True
         try:
-            await self.dispatch.invoke(fn, args)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            self.dispatch.report(e, f"in the WebSocket {event} handler for connection {conn.id}")
-            return False
+            return await self.dispatch.event(event, self.events.get(event), conn.id, args)
         finally:
             conn.busy = False
-        return True
 
     async def _write(self, conn: Connection, send: Any) -> None:
         frame = _frame_sender(send)
@@ -394,72 +354,6 @@ def header_map(scope: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def request_map(scope: dict[str, Any], body: bytes, params: dict[str, str]) -> dict[str, Any]:
-    headers = header_map(scope)
-    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                           keep_blank_values=True))
-    try:
-        text: Any = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = body
-    request: dict[str, Any] = {
-        "method": scope["method"],
-        "path": scope["path"],
-        "params": params,
-        "query": query,
-        "headers": headers,
-        "body": text,
-    }
-    if "json" in headers.get("content-type", "") and body.strip():
-        if type(text) is not str:
-            raise HttpError(400, "invalid JSON: body is not UTF-8")
-        try:
-            request["json"] = from_json(text)
-        except Exception as e:
-            detail = str(getattr(e, "message", e)).removeprefix("from_json: invalid JSON: ")
-            raise HttpError(400, f"invalid JSON: {detail}") from None
-    return request
-
-
-def http_response(result: Any) -> tuple[int, dict[str, str], bytes]:
-    """A handler's value as (status, headers, body): SPEC §7."""
-    if result is None:
-        return 204, {}, b""
-    if type(result) is dict and any(k in result for k in ("status", "body", "headers")):
-        status = result.get("status", 200)
-        if type(status) is not int or not 100 <= status <= 599:
-            raise ValueErr(f"a response status must be an int from 100 to 599, "
-                           f"got {display(status)}")
-        raw_headers = result.get("headers") or {}
-        if type(raw_headers) is not dict:
-            raise TypeErr("response headers must be a map")
-        headers = {str(k): display(v) for k, v in raw_headers.items()}
-        for name, value in headers.items():
-            if not _HEADER_NAME.fullmatch(name):
-                raise ValueErr(f"invalid response header name {name!r}")
-            if not _HEADER_VALUE.fullmatch(value):
-                raise ValueErr(f"invalid value for response header {name!r}: control "
-                               "characters and non-Latin-1 text cannot be sent")
-        body, content_type = _body(result.get("body"))
-    else:
-        status, headers = 200, {}
-        body, content_type = _body(result)
-    if content_type and not any(k.lower() == "content-type" for k in headers):
-        headers["content-type"] = content_type
-    return status, headers, body
-
-
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
-
-
-def _body(value: Any) -> tuple[bytes, str | None]:
-    if value is None:
-        return b"", None
-    if type(value) is str:
-        return value.encode("utf-8"), "text/plain; charset=utf-8"
-    if type(value) is bytes:
-        return value, "application/octet-stream"
-    if type(value) is dict or type(value) is list:
-        return to_json(value).encode("utf-8"), "application/json"
-    return display(value).encode("utf-8"), "text/plain; charset=utf-8"
+def query_map(scope: dict[str, Any]) -> dict[str, str]:
+    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                          keep_blank_values=True))

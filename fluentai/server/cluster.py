@@ -3,13 +3,10 @@
 Imported only when a program runs with `--cluster redis://…` (or FLUENTAI_CLUSTER); redis-py
 is imported only when the node first connects. docs/scaling.md is the user's side of this.
 
-Pieces, from the bottom up:
+This module holds what talks to Redis; `cluster_state` holds the pure logic it builds on
+(the wire format, `ClusterView` — what one node knows of the other nodes' connections — and
+`Publisher`, the node's single, ordered, bounded way out to Redis). Here, from the bottom up:
 
-- `ClusterView`: what one node knows of the connections the OTHER nodes of a group hold,
-  kept up to date by join/leave notices (pub/sub) and snapshots (Redis keys). Pure logic.
-- `Publisher`: the node's single, ordered, bounded way out to Redis. Every write and every
-  PUBLISH goes through it in the order the program made them, in pipelined batches; while
-  Redis is unreachable it drops (never buffers beyond its bound).
 - `ClusterRegistry`: a `connections.Registry` whose group is every node's; connections of
   other nodes appear as `RemoteConnection`s whose outbox publishes to their node.
 - `ClusterGroup`: one logical server (a `listen` option `cluster`, default the port the
@@ -50,13 +47,13 @@ from .cluster_state import (
     TTL_S,
     ClusterView,
     Command,
+    Portable,
     Publisher,
     Report,
     decode_frame,
     decode_notice,
     encode_frame,
     encode_notice,
-    portable,
     redacted,
 )
 from .connections import Connection, Outgoing, Registry
@@ -170,11 +167,11 @@ class ClusterRegistry(Registry):
     def set_meta(self, conn: Any, key: str, value: Any) -> None:
         if type(conn) is RemoteConnection:
             self.group.request(conn, {"t": "set_meta", "c": conn.id, "k": key,
-                                      "v": portable(value)})
+                                      "v": self.group.node.portable(value)})
             if value is None:
                 conn.meta.pop(key, None)
             else:
-                conn.meta[key] = portable(value)  # this node sees it at once; the owner confirms
+                conn.meta[key] = self.group.node.portable(value)  # this node sees it at once; the owner confirms
             return
         super().set_meta(conn, key, value)
         self.group.local_changed("meta", conn)
@@ -213,7 +210,7 @@ class ClusterGroup:
 
     # ------------------------------------------------------------ local changes → Redis
     def _info_json(self, conn: Connection) -> str:
-        info = portable(conn.info())
+        info = self.node.portable(conn.info())
         info.pop("id", None)
         return json.dumps(info, ensure_ascii=False, separators=(",", ":"))
 
@@ -421,9 +418,12 @@ class ClusterNode:
     """This process in the cluster: one Redis client (a publisher pipeline and the refresh
     reads), one subscriber, and the groups its servers joined."""
 
-    def __init__(self, url: str, report: Report) -> None:
+    def __init__(self, url: str, report: Report, portable: Portable) -> None:
         self.url = url
         self.report = report
+        # Connection meta and info as JSON-able data for the other nodes: the program's
+        # values are the effects' business, not the transport's.
+        self.portable = portable
         self.node_id = uuid.uuid4().hex[:12]
         self.groups: dict[str, ClusterGroup] = {}
         self.publisher = Publisher()

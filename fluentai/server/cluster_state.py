@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..runtime.values import display
 from .connections import Outgoing
 
 HEARTBEAT_S = 1.0          # heartbeat and refresh period
@@ -38,6 +36,8 @@ return 0
 
 Command = tuple[Any, ...]
 Report = Callable[[str], None]
+# Turns a connection's meta and info into JSON-able data (given by the effects).
+Portable = Callable[[Any], Any]
 
 
 def redacted(url: str) -> str:
@@ -51,22 +51,6 @@ def redacted(url: str) -> str:
     netloc = parts.netloc.rsplit("@", 1)[1]
     user = parts.username or ""
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
-
-
-def portable(value: Any, depth: int = 0) -> Any:
-    """`value` as JSON-able data for other nodes; what has no JSON form (bytes, functions,
-    NaN, …) travels as its display text."""
-    t = type(value)
-    if value is None or t is bool or t is int or t is str:
-        return value
-    if t is float:
-        return value if math.isfinite(value) else display(value)
-    if depth < 50:
-        if t is list:
-            return [portable(v, depth + 1) for v in value]
-        if t is dict:
-            return {str(k): portable(v, depth + 1) for k, v in value.items()}
-    return display(value)
 
 
 # ---------------------------------------------------------------------------- wire format

@@ -51,6 +51,15 @@ class Match:
     params: dict[str, str]
 
 
+@dataclass(frozen=True)
+class Miss:
+    """No route for a request: 404 (no path matches), 405 (the path matches, the method
+    does not) or 426 (only a WebSocket upgrade route has this path)."""
+
+    status: int
+    reason: str
+
+
 class Router:
     """Routes in registration order; the first matching path wins."""
 
@@ -81,14 +90,12 @@ class Router:
     def websocket_routes(self) -> list[Route]:
         return [r for r in self.routes if r.is_websocket]
 
-    def match(self, method: str, path: str) -> Match | int:
-        """The matching route, else 404 (no path matches), 405 (path matches, method not),
-        or 426 (only a WebSocket upgrade route has this path)."""
+    def match(self, method: str, path: str) -> Match | Miss:
         parts = split_path(path)
         if not any(r.match(parts) is not None for r in self.routes if not r.is_websocket) and any(
             r.match(parts) is not None for r in self.websocket_routes()
         ):
-            return 426
+            return Miss(426, "this path accepts WebSocket connections only")
         path_matched = False
         for route in self.routes:
             if route.is_websocket:
@@ -99,7 +106,9 @@ class Router:
             path_matched = True
             if route.method in (method, "*") or (method == "HEAD" and route.method == "GET"):
                 return Match(route, params)
-        return 405 if path_matched else 404
+        if path_matched:
+            return Miss(405, f"method {method} not allowed for {path}")
+        return Miss(404, f"no route for {path}")
 
     def websocket_allowed(self, path: str) -> bool:
         """SPEC §7: at registered upgrade paths, or anywhere when none is registered."""

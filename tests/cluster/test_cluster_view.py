@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from fluentai.effects.http_mapping import portable
 from fluentai.runtime.values import display
 from fluentai.server.cluster import ClusterNode, RemoteConnection
 from fluentai.server.cluster_state import (
@@ -20,7 +21,6 @@ from fluentai.server.cluster_state import (
     decode_notice,
     encode_frame,
     encode_notice,
-    portable,
     redacted,
 )
 from fluentai.server.connections import Connection, Outbox
@@ -206,7 +206,7 @@ def commands(node: ClusterNode) -> list[tuple[Any, ...]]:
 
 
 async def test_group_registry_announces_local_connections_and_reaches_remote_ones() -> None:
-    node = ClusterNode("redis://127.0.0.1:1/0", lambda text: None)
+    node = ClusterNode("redis://127.0.0.1:1/0", lambda text: None, portable)
     node.publisher.connected = True
     from fluentai.server.cluster import ClusterGroup
 
@@ -269,7 +269,7 @@ async def test_group_registry_announces_local_connections_and_reaches_remote_one
 
 
 async def test_while_disconnected_remote_sends_are_dropped_and_broadcast_counts_local_only() -> None:
-    node = ClusterNode("redis://127.0.0.1:1/0", lambda text: None)
+    node = ClusterNode("redis://127.0.0.1:1/0", lambda text: None, portable)
     from fluentai.server.cluster import ClusterGroup
 
     group = ClusterGroup(node, "g", "server_1")
@@ -287,7 +287,7 @@ async def test_while_disconnected_remote_sends_are_dropped_and_broadcast_counts_
 
 
 def test_registration_rewrites_everything_and_numbers_it() -> None:
-    node = ClusterNode("redis://127.0.0.1:1/0", lambda text: None)
+    node = ClusterNode("redis://127.0.0.1:1/0", lambda text: None, portable)
     from fluentai.server.cluster import ClusterGroup
 
     group = ClusterGroup(node, "g", "server_1")

@@ -11,14 +11,17 @@ from typing import Any
 
 import pytest
 
-from fluentai.server.app import Options, ServerApp, http_response, to_frame
+from fluentai.effects.http_dispatch import Dispatcher
+from fluentai.effects.http_mapping import http_response, to_frame
+from fluentai.server.app import Options, Response, ServerApp
 from fluentai.server.routes import WEBSOCKET_UPGRADE, Router
 
 TIMEOUT = 2.0
 
 
-class FakeDispatch:
-    """Handlers by name from `functions`; records invocations and reports."""
+class FakeDispatch(Dispatcher):
+    """The effects' dispatcher with Python callables for FluentAI functions: handlers by
+    name from `functions`; records invocations and reports."""
 
     def __init__(self, functions: dict[str, Callable[..., Any]] | None = None) -> None:
         self.functions = dict(functions or {})
@@ -247,14 +250,15 @@ async def test_nil_result_is_204() -> None:
 
 
 def test_http_response_conversions() -> None:
-    assert http_response(None) == (204, {}, b"")
-    assert http_response("hi") == (200, {"content-type": "text/plain; charset=utf-8"}, b"hi")
-    assert http_response(b"\x00\x01") == (200, {"content-type": "application/octet-stream"},
-                                          b"\x00\x01")
-    assert http_response({"status": 404}) == (404, {}, b"")
-    status, headers, body = http_response({"name": "Ann"})  # no response keys: a JSON body
-    assert (status, headers["content-type"], json.loads(body)) == (200, "application/json",
-                                                                   {"name": "Ann"})
+    assert http_response(None) == Response(204, {}, b"")
+    assert http_response("hi") == Response(200, {"content-type": "text/plain; charset=utf-8"},
+                                           b"hi")
+    assert http_response(b"\x00\x01") == Response(
+        200, {"content-type": "application/octet-stream"}, b"\x00\x01")
+    assert http_response({"status": 404}) == Response(404, {}, b"")
+    r = http_response({"name": "Ann"})  # no response keys: a JSON body
+    assert (r.status, r.headers["content-type"], json.loads(r.body)) == (
+        200, "application/json", {"name": "Ann"})
 
 
 async def test_async_handler_is_awaited() -> None:
