@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fluentai.interpreter.host import run_path
+from fluentai.interpreter import run_path
 
 
 @dataclass

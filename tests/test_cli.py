@@ -429,12 +429,13 @@ def test_closed_pipe_stops_quietly(tmp_path: Path) -> None:
 # ---- internal errors (a bug in fluentai, not in the program)
 
 def break_the_compiler(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fluentai.compile.codegen import Compiler
+    # The resolver: both `run` and `check` go through it.
+    from fluentai.resolve.resolver import Resolver
 
     def broken(self: object, *args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug in the compiler")
 
-    monkeypatch.setattr(Compiler, "program", broken)
+    monkeypatch.setattr(Resolver, "program", broken)
 
 
 def test_internal_error_is_reported_without_python_traceback(
@@ -485,10 +486,10 @@ def test_internal_error_in_a_subprocess(tmp_path: Path) -> None:
     # module that patches the compiler before fluentai starts.
     (tmp_path / "hook").mkdir()
     (tmp_path / "hook" / "sitecustomize.py").write_text(
-        "from fluentai.compile.codegen import Compiler\n"
+        "from fluentai.resolve.resolver import Resolver\n"
         "def broken(self, *args, **kwargs):\n"
         "    raise RuntimeError('simulated bug')\n"
-        "Compiler.program = broken\n",
+        "Resolver.program = broken\n",
         encoding="utf-8",
     )
     write(tmp_path, "print(1)\n")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from fluentai.interpreter.host import Interpreter
+from fluentai.interpreter import Interpreter
+from fluentai.interpreter.host import new_module
 from fluentai.syntax.errors import (
     MAX_LINE_SHOWN,
     MAX_TRACE_SHOWN,
@@ -35,7 +36,7 @@ def syntax_error(text: str) -> FluentSyntaxError:
 def compile_error(text: str) -> FluentError:
     """The error raised before running: by the parser or by the compiler."""
     with pytest.raises(FluentError) as info:
-        Interpreter().compile_module(Source("prog.flc", text), "__main__", None)
+        Interpreter().compile(Source("prog.flc", text), new_module("__main__", None), None)
     return info.value
 
 
@@ -265,7 +266,7 @@ def test_compile_errors(text: str, line: int, column: int, message: str) -> None
 
 def test_compile_errors_come_before_any_output(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from fluentai.interpreter.host import run_path
+    from fluentai.interpreter import run_path
 
     path = tmp_path / "prog.flc"
     path.write_text('print("started")\nbreak\n', encoding="utf-8")
@@ -290,7 +291,7 @@ def test_misspelt_keywords_are_reported_by_check(tmp_path: Path, text: str, name
 
     path = tmp_path / "prog.flc"
     path.write_text(text, encoding="utf-8")
-    errors = check_source(Interpreter(), str(path))
+    errors = check_source(str(path))
     assert errors, "nothing reported"
     assert (errors[0].message, where(errors[0])) == (f"'{name}' is not defined", (line, column))
 
@@ -649,6 +650,6 @@ def test_fluent_error_render_uses_kind_headline() -> None:
 )
 def test_a_lone_name_followed_by_code_is_reported(text: str, name: str, line: int) -> None:
     with pytest.raises(FluentSyntaxError) as info:
-        Interpreter().compile_module(Source("prog.flc", text), "__main__", None)
+        Interpreter().compile(Source("prog.flc", text), new_module("__main__", None), None)
     assert info.value.message.startswith(f"unexpected code after '{name}' on the same line")
     assert where(info.value) == (line, 1)

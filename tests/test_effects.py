@@ -10,7 +10,7 @@ import pytest
 from helpers import run_program
 
 from fluentai.effects import EffectHandler, expect, operation
-from fluentai.interpreter.host import Interpreter, run_interpreter
+from fluentai.interpreter import Interpreter, run_interpreter
 from fluentai.syntax.source import Source
 
 

@@ -50,7 +50,7 @@ def test_example(
     monkeypatch: pytest.MonkeyPatch,
     update_goldens: bool,
 ) -> None:
-    from fluentai.interpreter.host import run_path
+    from fluentai.interpreter import run_path
 
     monkeypatch.chdir(ROOT)
     rel = f"examples/{example.name}"

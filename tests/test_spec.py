@@ -11,7 +11,7 @@ Each program states what it must do in comments (SPEC sections 1-5):
 Without `expect-error`, the exit status must be 0 (or N) and stderr must be empty. A file
 whose first line is `// module` is a module imported by other tests, not a test itself.
 
-The programs run in-process through `fluentai.interpreter.host.run_path`, like `fluentai run`.
+The programs run in-process through `fluentai.interpreter.run_path`, like `fluentai run`.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def parse_expectations(text: str) -> Expectations:
 
 
 def run_program(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from fluentai.interpreter.host import run_path
+    from fluentai.interpreter import run_path
 
     capsys.readouterr()  # drop anything captured before the program starts
     try:

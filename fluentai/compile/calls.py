@@ -1,38 +1,33 @@
 """Call sites: function calls and method calls, with an inline path for plain user functions.
 
-A call of a synchronous user function with the right number of arguments builds the frame and
-runs the body right here, with no intermediate Python call. Everything else (async functions,
-checked parameters, builtins, wrong arity) goes through `slow_call`. Errors passing through a
-call site record it in their FluentAI traceback.
+A call of a synchronous user function with the right number of arguments builds the frame
+and runs the body right here, with no intermediate Python call. Everything else (async
+functions, checked parameters, builtins, wrong arity) goes through `runtime.functions.call`,
+the one way to call a value. Errors passing through a call site record it in their FluentAI
+traceback. Which inline path fits is read off the resolved AST: a callee that is a module
+global (recursion's shape, looked up inline), an argument that is a slot against a literal
+(`f(n - 1)`, computed inline).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..runtime.functions import Code, Function, ReturnEx, StackOverflow
+from ..runtime.functions import Code, Function, ReturnEx, StackOverflow, call
 from ..runtime.methods import lookup_method
-from ..runtime.values import Callable, a_type, type_of
+from ..runtime.values import Callable, a_type
+from ..syntax import ast
 from ..syntax.errors import FluentError, TypeErr, ValueErr
 from ..syntax.source import Span
-from .fastops import SLOT_CONST_ARITHMETIC
-from .support import as_async, global_read, is_async
+from .fastops import ARITH_OPS, slot_const
+from .support import Gen, as_async, is_async
 
 
-def slow_call(f: Any, args: list[Any], span: Span, name: str = "") -> Any:
-    if isinstance(f, Callable):
-        try:
-            return f.call(args, span)
-        except FluentError as e:
-            if e.span is None:
-                e.span = span
-            elif type(f) is Function:
-                e.trace.append((f.name, span))
-            raise
-        except RecursionError:
-            raise StackOverflow("stack overflow: too many nested calls", span) from None
-    what = f"'{name}'" if name and name != "<expression>" else "this value"
-    raise TypeErr(f"{what} is not a function (it is {type_of(f)})").at(span)
+def callee_name(node: ast.Node) -> str:
+    """How a call site spells its callee, for "'x' is not a function"."""
+    if isinstance(node, ast.Var | ast.Field):
+        return node.name
+    return "<expression>"
 
 
 def _enter(f: Function, frame: list[Any], span: Span) -> Any:
@@ -48,7 +43,12 @@ def _enter(f: Function, frame: list[Any], span: Span) -> Any:
     return r[0] if type(r) is tuple else r
 
 
-def compile_call(callee: Code, args: list[Code], span: Span, name: str) -> Code:
+def compile_call(gen: Gen, callee_node: ast.Node, arg_nodes: tuple[ast.Node, ...],
+                 span: Span) -> Code:
+    """`callee(args)`; a pipe `x |> f(a)` arrives here as `f` with `(x, a)`."""
+    name = callee_name(callee_node)
+    callee = gen.expr(callee_node)
+    args = [gen.expr(a) for a in arg_nodes]
     if is_async(callee) or any(is_async(a) for a in args):
         acallee = as_async(callee)
         aargs = [as_async(a) for a in args]
@@ -58,7 +58,7 @@ def compile_call(callee: Code, args: list[Code], span: Span, name: str) -> Code:
             argv = [await a(env) for a in aargs]
             if type(f) is Function and f.fast and len(argv) == f.nparams:
                 return _enter(f, [f.env, *argv, *f.pad], span)
-            return slow_call(f, argv, span, name)
+            return call(f, argv, span, name)
         return call_async
     n = len(args)
     if n == 0:
@@ -66,10 +66,16 @@ def compile_call(callee: Code, args: list[Code], span: Span, name: str) -> Code:
             f = callee(env)
             if type(f) is Function and f.fast_arity == 0:
                 return _enter(f, [f.env, *f.pad], span)
-            return slow_call(f, [], span, name)
+            return call(f, [], span, name)
         return call0
-    if n == 1 and global_read(callee) is not None:
-        return _call1_global(callee, args[0], span, name)
+    global_name = gen.res.global_name(callee_node)
+    if n == 1 and global_name is not None:
+        globals_ = gen.module_globals
+        arithmetic = slot_const(gen.res, arg_nodes[0], ARITH_OPS)
+        if arithmetic is not None:
+            return _call1_global_arith(callee, args[0], arithmetic, globals_, global_name,
+                                       span, name)
+        return _call1_global(callee, args[0], globals_, global_name, span, name)
     if n == 1:
         (a0,) = args
 
@@ -87,7 +93,7 @@ def compile_call(callee: Code, args: list[Code], span: Span, name: str) -> Code:
                 except RecursionError:
                     raise StackOverflow("stack overflow: too many nested calls", span) from None
                 return r[0] if type(r) is tuple else r
-            return slow_call(f, [x], span, name)
+            return call(f, [x], span, name)
         return call1
     if n == 2:
         a0, a1 = args
@@ -98,7 +104,7 @@ def compile_call(callee: Code, args: list[Code], span: Span, name: str) -> Code:
             y = a1(env)
             if type(f) is Function and f.fast_arity == 2:
                 return _enter(f, [f.env, x, y, *f.pad], span)
-            return slow_call(f, [x, y], span, name)
+            return call(f, [x, y], span, name)
         return call2
 
     def calln(env: list[Any]) -> Any:
@@ -106,7 +112,7 @@ def compile_call(callee: Code, args: list[Code], span: Span, name: str) -> Code:
         argv = [a(env) for a in args]
         if type(f) is Function and f.fast and len(argv) == f.nparams:
             return _enter(f, [f.env, *argv, *f.pad], span)
-        return slow_call(f, argv, span, name)
+        return call(f, argv, span, name)
     return calln
 
 
@@ -117,7 +123,7 @@ def call_method(receiver: Any, name: str, argv: list[Any], span: Span,
     if type(receiver) is dict:
         stored = receiver.get(name)
         if stored is not None and isinstance(stored, Callable):
-            return slow_call(stored, argv, span, name)
+            return call(stored, argv, span, name)
     method = lookup_method(receiver, name)
     if method is not None:
         try:
@@ -133,12 +139,14 @@ def call_method(receiver: Any, name: str, argv: list[Any], span: Span,
             raise StackOverflow("stack overflow: too many nested calls", span) from None
     fallback = globals_.get(name)
     if isinstance(fallback, Callable):
-        return slow_call(fallback, [receiver, *argv], span, name)
+        return call(fallback, [receiver, *argv], span, name)
     raise TypeErr(f"{a_type(receiver)} has no method '{name}'").at(span)
 
 
-def compile_method_call(receiver: Code, name: str, args: list[Code], span: Span,
-                        globals_: dict[str, Any]) -> Code:
+def compile_method_call(gen: Gen, node: ast.MethodCall) -> Code:
+    receiver = gen.expr(node.receiver)
+    args = [gen.expr(a) for a in node.args]
+    name, span, globals_ = node.name, node.span, gen.module_globals
     if is_async(receiver) or any(is_async(a) for a in args):
         areceiver = as_async(receiver)
         aargs = [as_async(a) for a in args]
@@ -154,14 +162,9 @@ def compile_method_call(receiver: Code, name: str, args: list[Code], span: Span,
     return method
 
 
-def _call1_global(callee: Code, a0: Code, span: Span, name: str) -> Code:
+def _call1_global(callee: Code, a0: Code, g: dict[str, Any], gname: str, span: Span,
+                  name: str) -> Code:
     """`f(x)` where `f` is a module global: the lookup happens inline (recursive calls)."""
-    read = global_read(callee)
-    assert read is not None
-    g, gname = read
-    arithmetic = SLOT_CONST_ARITHMETIC.get(a0)
-    if arithmetic is not None:
-        return _call1_global_arith(callee, a0, arithmetic, g, gname, span, name)
 
     def call1g(env: list[Any]) -> Any:
         try:
@@ -180,7 +183,7 @@ def _call1_global(callee: Code, a0: Code, span: Span, name: str) -> Code:
             except RecursionError:
                 raise StackOverflow("stack overflow: too many nested calls", span) from None
             return r[0] if type(r) is tuple else r
-        return slow_call(f, [x], span, name)
+        return call(f, [x], span, name)
     return call1g
 
 
@@ -209,5 +212,5 @@ def _call1_global_arith(callee: Code, a0: Code, arithmetic: tuple[Any, int, Any]
             except RecursionError:
                 raise StackOverflow("stack overflow: too many nested calls", span) from None
             return r[0] if type(r) is tuple else r
-        return slow_call(f, [x], span, name)
+        return call(f, [x], span, name)
     return call1g_arith

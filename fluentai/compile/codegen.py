@@ -1,24 +1,34 @@
-"""AST to Python closures, compiled once per program (the evaluator).
+"""A resolved AST to Python closures, compiled once per program (the evaluator).
 
 Every node becomes a closure `code(env) -> value`. Code that contains `.await()` becomes an
 `async def` closure; everything else stays synchronous, so only code that can suspend pays
-for coroutines. Variables are resolved to (depth, slot) at compile time (see `scope`);
-names found in no scope are module globals, looked up by name when reached.
+for coroutines. Where each name lives was decided by the resolver (`Resolution`): code
+generation only reads it — a local is `env[slot]` so many frames up, a global is looked up
+by name in the module's globals when reached.
 
-`stmt` compilation (blocks, `if`, loops … used as statements) may return control signals
-(see `runtime`); expression compilation never does: there `return`, `break` and
-`continue` raise.
+Statement-context code (blocks, `if`, loops … used as statements) may return control
+signals (see `runtime.functions`); expression code never does: there `return`, `break` and
+`continue` raise. This module compiles statements, names, literals, functions and simple
+expressions; calls, operators, loops, `try`/`handle` and `match` have modules of their own.
 """
 
 from __future__ import annotations
 
 import operator
-import weakref
 from collections.abc import Callable as PyCallable
 from typing import Any
 
-from ..resolve.scopes import Block, Frame
-from ..runtime.functions import BREAK, CONTINUE, BreakEx, Code, ContinueEx, Function, ReturnEx
+from ..resolve.resolution import Global, Local, Resolution
+from ..runtime.functions import (
+    BREAK,
+    CONTINUE,
+    BreakEx,
+    Code,
+    ContinueEx,
+    Function,
+    ReturnEx,
+)
+from ..runtime.modules import Module
 from ..runtime.operators import (
     BINARY,
     get_field,
@@ -33,139 +43,96 @@ from ..runtime.values import Promise, Thrown, display, truthy
 from ..syntax import ast
 from ..syntax.errors import FluentError, FluentSyntaxError, NameErr, RuntimeFault, TypeErr
 from ..syntax.source import Span
-from . import control, loops
 from .calls import compile_call, compile_method_call
-from .fastops import SLOT_CONST_COMPARISONS, binary
-from .patterns import PatternCompiler
-from .support import (
-    as_async,
-    is_async,
-    local_reader,
-    local_slot,
-    located,
-    mark_global_reader,
-)
-
-
-class Module:
-    """A compiled module's run-time state: its globals and which of them are public."""
-
-    def __init__(self, name: str, path: str | None, globals_: dict[str, Any]) -> None:
-        self.name = name
-        self.path = path
-        self.globals = globals_
-        self.public: dict[str, None] = {}  # an ordered set: exports keep source order
-        self.consts: set[str] = set()
-
-
-class FnContext:
-    def __init__(self, name: str, is_async: bool) -> None:
-        self.name = name
-        self.is_async = is_async
-
+from .control import compile_handle, compile_try
+from .fastops import COMPARE_OPS, binary, slot_const
+from .loops import compile_for, compile_loop, compile_while
+from .patterns import compile_match
+from .support import as_async, const, is_async, located
 
 Loader = PyCallable[[str, Span], tuple[Module, Code]]
 
 
-class Compiler:
-    def __init__(self, host: Host, module: Module, loader: Loader | None = None) -> None:
+def compile_program(res: Resolution, host: Host, module: Module,
+                    loader: Loader | None = None) -> Code:
+    """The code of a resolved program's top level (run it in a frame of
+    `res.module_size` slots). Declares the program's public names and constants on
+    `module`."""
+    module.public.update(dict.fromkeys(res.public))
+    module.consts |= res.consts
+    return CodeGen(res, host, module, loader).statements(res.program.body, True, top=True)
+
+
+class CodeGen:
+    def __init__(self, res: Resolution, host: Host, module: Module,
+                 loader: Loader | None) -> None:
+        self.res = res
         self.host = host
         self.module = module
+        self.module_globals = module.globals
         self.loader = loader
-        self.frame = Frame(None, module)
-        self.block = Block(None, self.frame, is_module_top=True)
-        self.fn: FnContext | None = None
-        self.loops = 0
-        self.patterns = PatternCompiler(self)
-        # Names left to run-time global lookup, with where they are used (for `check`).
-        self.global_refs: list[tuple[str, Span]] = []
-
-    # ------------------------------------------------------------------ entry points
-    def program(self, program: ast.Program) -> tuple[Code, int]:
-        """Compile a whole program (or REPL input): returns the top-level code and the size
-        of the module frame it needs."""
-        for item in program.body:
-            if isinstance(item, ast.Let) and item.const:
-                self.module.consts.add(item.name)
-        code = self.statements(list(program.body), stmt=True, top=True)
-        return code, self.frame.size
+        self._compile: dict[type, PyCallable[[Any, bool], Code]] = {
+            ast.Literal: self.literal, ast.FString: self.fstring, ast.Var: self.var,
+            ast.ListLit: self.list_lit, ast.MapLit: self.map_lit, ast.Unary: self.unary,
+            ast.Binary: lambda n, s: binary(self, n), ast.Logical: self.logical,
+            ast.Range: self.range_, ast.Pipe: self.pipe,
+            ast.Call: lambda n, s: compile_call(self, n.callee, n.args, n.span),
+            ast.MethodCall: lambda n, s: compile_method_call(self, n),
+            ast.Await: self.await_, ast.Field: self.field, ast.Index: self.index,
+            ast.Assign: self.assign, ast.Lambda: self.lambda_, ast.Block: self.block,
+            ast.If: self.if_, ast.Loop: lambda n, s: compile_loop(self, n, s),
+            ast.While: lambda n, s: compile_while(self, n, s),
+            ast.For: lambda n, s: compile_for(self, n, s),
+            ast.Try: lambda n, s: compile_try(self, n, s), ast.Perform: self.perform,
+            ast.Handle: lambda n, s: compile_handle(self, n, s),
+            ast.Printable: lambda n, s: self.expr(n.value),  # `$(e)` is the value itself
+            ast.Match: lambda n, s: compile_match(self, n, s), ast.Let: self.let,
+            ast.Return: self.return_, ast.Break: self.break_, ast.Continue: self.continue_,
+            ast.Throw: self.throw, ast.Use: self.use,
+        }
 
     # ------------------------------------------------------------------ dispatch
     def expr(self, node: ast.Node) -> Code:
-        return self.compile(node, False)
+        return self._compile[type(node)](node, False)
 
-    def compile(self, node: ast.Node, stmt: bool) -> Code:
-        method = getattr(self, "c_" + type(node).__name__)
-        code: Code = method(node, stmt)
-        return code
+    def code(self, node: ast.Node, stmt: bool) -> Code:
+        return self._compile[type(node)](node, stmt)
 
     # ------------------------------------------------------------------ statements and blocks
-    def statements(self, nodes: list[ast.Node], stmt: bool, top: bool = False,
-                   prelude: list[Code] | None = None) -> Code:
-        """A sequence in the current block; its value is the last statement's value."""
-        hoisted: list[tuple[int, Code]] = []
-        decls = [n for n in nodes if isinstance(n, ast.FunctionDecl)]
-        if top:
-            for d in decls:
-                if d.public:
-                    self.module.public[d.name] = None
-        else:
-            bindings = {d.name: self.block.declare(d.name) for d in decls}
-        codes: list[Code] = list(prelude or ())
-        fn_codes: list[Code] = []
-        for i, node in enumerate(nodes):
-            following = nodes[i + 1] if i + 1 < len(nodes) else None
-            if (isinstance(node, ast.Var) and following is not None
-                    and following.span.line == node.span.line):
-                # A lone name has no effect; followed on its line by more code it is almost
-                # always a misspelt keyword (`functoin f() {}`, `print x`).
-                raise FluentSyntaxError(
-                    f"unexpected code after '{node.name}' on the same line: is '{node.name}' "
-                    f"a misspelt keyword? (separate statements with ';' or a newline)",
-                    node.span)
+    def statements(self, nodes: tuple[ast.Node, ...], stmt: bool, top: bool = False) -> Code:
+        """A sequence in the current frame; its value is the last statement's value.
+        Functions declared in it are defined before its other statements run (hoisted);
+        at the top level they, `let`s and `const`s are module globals."""
+        defines: list[Code] = []
+        rest: list[ast.Node] = []
+        for node in nodes:
             if isinstance(node, ast.FunctionDecl):
-                make = self.function(node.name, node.params, node.body, node.is_async, node.span)
-                if top:
-                    fn_codes.append(_define_global(self.module.globals, node.name, make))
-                else:
-                    hoisted.append((bindings[node.name].slot, make))
-                continue
-            codes.append(self.statement(node, stmt, top))
-        if hoisted:
-            fn_codes.extend(_define_local(slot, make) for slot, make in hoisted)
-        return _sequence(fn_codes + codes, stmt)
+                make = self.function(node, node.name, node.params, node.body, node.is_async,
+                                     node.span)
+                defines.append(_define_global(self.module_globals, node.name, make) if top
+                               else _define_local(self.res.slot(node), make))
+            else:
+                rest.append(node)
+        first = rest[0] if rest else None
+        if stmt and not defines and len(rest) == 2 and isinstance(first, ast.If) \
+                and _is_guard(first):
+            following = self.statement(rest[1], stmt, top)
+            if not is_async(following):
+                return self.guarded(first, following)
+            return _sequence([self.statement(rest[0], stmt, top), following], stmt)
+        return _sequence(defines + [self.statement(n, stmt, top) for n in rest], stmt)
 
     def statement(self, node: ast.Node, stmt: bool, top: bool) -> Code:
-        if isinstance(node, ast.Let):
-            return self.let(node, top)
-        if isinstance(node, ast.Use):
-            return self.use(node)
-        return self.compile(node, stmt)
+        if top and isinstance(node, ast.Let):
+            return self.let_global(node)
+        return self.code(node, stmt)
 
-    def c_Block(self, node: ast.Block, stmt: bool) -> Code:  # noqa: N802
-        saved = self.block
-        self.block = Block(saved, self.frame)
-        try:
-            return self.statements(list(node.body), stmt)
-        finally:
-            self.block = saved
+    def block(self, node: ast.Block, stmt: bool) -> Code:
+        return self.statements(node.body, stmt)
 
-    def let(self, node: ast.Let, top: bool) -> Code:
+    def let(self, node: ast.Let, stmt: bool) -> Code:
         value = self.expr(node.value)
-        if top and self.block.is_module_top:
-            g = self.module.globals
-            name = node.name
-            if node.public:
-                self.module.public[name] = None
-            if is_async(value):
-                async def let_global_async(env: list[Any]) -> None:
-                    g[name] = await value(env)
-                return let_global_async
-
-            def let_global(env: list[Any]) -> None:
-                g[name] = value(env)
-            return let_global
-        slot = self.block.declare(node.name, node.const).slot
+        slot = self.res.slot(node)
         if is_async(value):
             async def let_async(env: list[Any]) -> None:
                 env[slot] = await value(env)
@@ -175,16 +142,26 @@ class Compiler:
             env[slot] = value(env)
         return let_local
 
-    def use(self, node: ast.Use) -> Code:
+    def let_global(self, node: ast.Let) -> Code:
+        value = self.expr(node.value)
+        g, name = self.module_globals, node.name
+        if is_async(value):
+            async def let_global_async(env: list[Any]) -> None:
+                g[name] = await value(env)
+            return let_global_async
+
+        def let_global(env: list[Any]) -> None:
+            g[name] = value(env)
+        return let_global
+
+    def use(self, node: ast.Use, stmt: bool) -> Code:
         if self.loader is None:
             raise FluentSyntaxError("'use' is not available here", node.span)
         module, code = self.loader(node.module, node.span)
-        g = self.module.globals
-        span = node.span
-        names = node.names
+        g, span, names = self.module_globals, node.span, node.names
 
         def bind() -> None:
-            exports = {k: module.globals[k] for k in module.public if k in module.globals}
+            exports = module.exports()
             if names is None:
                 g[node.module] = exports
                 return
@@ -206,76 +183,45 @@ class Compiler:
         return use_sync
 
     # ------------------------------------------------------------------ functions
-    def function(self, name: str, params: tuple[ast.Param, ...], body: ast.Node,
+    def function(self, node: Any, name: str, params: tuple[ast.Param, ...], body: ast.Node,
                  declared_async: bool, span: Span) -> Code:
-        """Compile a function body; returns code that makes the Function value in an env."""
-        saved = (self.block, self.frame, self.fn, self.loops)
-        self.frame = Frame(self.frame, object())
-        self.block = Block(saved[0], self.frame)
-        self.fn = FnContext(name, declared_async)
-        self.loops = 0
-        try:
-            seen: set[str] = set()
-            for p in params:
-                if p.name in seen:
-                    raise FluentSyntaxError(f"duplicate parameter '{p.name}'", p.span)
-                seen.add(p.name)
-                self.block.declare(p.name)
-            defaults: list[tuple[int, Code]] = []
-            for i, p in enumerate(params):
-                if p.default is not None:
-                    default = self.expr(p.default)
-                    if is_async(default):
-                        raise FluentSyntaxError("a default value cannot use .await()", p.span)
-                    defaults.append((i, default))
-                elif defaults:
-                    raise FluentSyntaxError(
-                        f"parameter '{p.name}' needs a default value: it follows one that has",
-                        p.span)
-            if isinstance(body, ast.Block):
-                code = self.statements(list(body.body), stmt=True)
-            else:
-                code = self.compile(body, True)
-            nslots = self.frame.size - 1
-        finally:
-            self.block, self.frame, self.fn, self.loops = saved
+        """Code that makes the Function value of `node`, closing over the env it runs in."""
+        defaults = tuple((i, self.expr(p.default)) for i, p in enumerate(params)
+                         if p.default is not None)
+        if isinstance(body, ast.Block):
+            code = self.statements(body.body, True)
+        else:
+            code = self.code(body, True)
+        nslots = self.res.functions[node].size - 1
         names = tuple(p.name for p in params)
         checks = tuple((i, p.type) for i, p in enumerate(params) if p.type and p.type != "any")
         body_async = is_async(code)
         host = self.host
-        fixed_defaults = tuple(defaults)
 
         def make(env: list[Any]) -> Function:
             return Function(name, names, checks, nslots, code, body_async, declared_async,
-                            env, span, host, fixed_defaults)
+                            env, span, host, defaults)
         return make
 
-    def c_FunctionDecl(self, node: ast.FunctionDecl, stmt: bool) -> Code:  # noqa: N802
-        # Reached only where a declaration is used as an expression operand.
-        raise FluentSyntaxError("a function declaration is not an expression", node.span)
+    def lambda_(self, node: ast.Lambda, stmt: bool) -> Code:
+        return self.function(node, "<lambda>", node.params, node.body, False, node.span)
 
-    def c_Lambda(self, node: ast.Lambda, stmt: bool) -> Code:  # noqa: N802
-        return self.function("<lambda>", node.params, node.body, False, node.span)
-
-    # ------------------------------------------------------------------ variables
-    def c_Var(self, node: ast.Var, stmt: bool) -> Code:  # noqa: N802
-        found = self.block.resolve(node.name, self.frame)
-        name = node.name
-        if found is None:
-            g = self.module.globals
-            span = node.span
-            self.global_refs.append((name, span))
+    # ------------------------------------------------------------------ names
+    def var(self, node: ast.Var, stmt: bool) -> Code:
+        ref = self.res.ref(node)
+        if type(ref) is Global:
+            g, name, span = self.module_globals, ref.name, node.span
 
             def get_global(env: list[Any]) -> Any:
                 try:
                     return g[name]
                 except KeyError:
                     raise NameErr(f"'{name}' is not defined").at(span) from None
-            return mark_global_reader(get_global, g, name)
-        binding, depth = found
-        slot = binding.slot
+            return get_global
+        assert type(ref) is Local
+        slot, depth = ref.slot, ref.depth
         if depth == 0:
-            return local_reader(slot)
+            return lambda env: env[slot]
         if depth == 1:
             return lambda env: env[0][slot]
         if depth == 2:
@@ -287,13 +233,12 @@ class Compiler:
             return env[slot]
         return get_deep
 
-    def c_Assign(self, node: ast.Assign, stmt: bool) -> Code:  # noqa: N802
+    def assign(self, node: ast.Assign, stmt: bool) -> Code:
         value = self.expr(node.value)
         op = None if node.op == "=" else BINARY[node.op[0]]
-        span = node.span
-        target = node.target
+        span, target = node.span, node.target
         if isinstance(target, ast.Var):
-            return self.assign_var(target, op, value, span)
+            return self.assign_var(self.res.ref(target), op, value, span)
         obj = self.expr(target.target)  # type: ignore[attr-defined]
         if isinstance(target, ast.Field):
             key_code: Code | None = None
@@ -336,111 +281,46 @@ class Compiler:
             return _store(o, k, old, value(env), op, setter, span)
         return assign_item
 
-    def assign_var(self, target: ast.Var, op: Any, value: Code, span: Span) -> Code:
-        name = target.name
-        found = self.block.resolve(name, self.frame)
-        if found is None:
-            g = self.module.globals
-            self.global_refs.append((name, span))
-            if name in self.module.consts:
-                return _raiser(TypeErr(f"cannot assign to constant '{name}'"), span)
-
-            def get(env: list[Any]) -> Any:
-                try:
-                    return g[name]
-                except KeyError:
-                    raise NameErr(
-                        f"'{name}' is not defined (declare it with 'let {name} = ...')"
-                    ).at(span) from None
-
-            def put(env: list[Any], v: Any) -> None:
-                if name not in g:
-                    get(env)
-                g[name] = v
-
-            if op is not None and not is_async(value):
-                fast_op = _FAST_COMPOUND.get(op)
-
-                def assign_global_op(env: list[Any]) -> Any:
-                    old = g[name] if name in g else get(env)
-                    v = value(env)
-                    if fast_op is not None and type(old) is int and type(v) is int:
-                        v = fast_op(old, v)
-                    else:
-                        v = located(span, op, old, v)
-                    g[name] = v
-                    return v
-                return assign_global_op
-        else:
-            binding, depth = found
-            if binding.const:
-                return _raiser(TypeErr(f"cannot assign to constant '{name}'"), span)
-            slot = binding.slot
-
-            def home(env: list[Any]) -> list[Any]:
-                for _ in range(depth):
-                    env = env[0]
-                return env
-
-            def get(env: list[Any]) -> Any:
-                return home(env)[slot]
-
-            def put(env: list[Any], v: Any) -> None:
-                home(env)[slot] = v
-
-            if op is None and depth == 0 and not is_async(value):
+    def assign_var(self, ref: Local | Global, op: Any, value: Code, span: Span) -> Code:
+        if ref.const:
+            name = ref.name
+            return _raiser(TypeErr(f"cannot assign to constant '{name}'"), span)
+        if type(ref) is Global:
+            return _assign_global(self.module_globals, ref.name, op, value, span)
+        assert type(ref) is Local
+        slot, depth = ref.slot, ref.depth
+        if depth == 0 and not is_async(value):
+            if op is None:
                 def assign_local(env: list[Any]) -> Any:
                     v = env[slot] = value(env)
                     return v
                 return assign_local
-            if op is not None and depth == 0 and not is_async(value):
-                fast_local = _FAST_COMPOUND.get(op)
+            fast_local = _FAST_COMPOUND.get(op)
 
-                def assign_local_op(env: list[Any]) -> Any:
-                    old = env[slot]
-                    v = value(env)
-                    if fast_local is not None and type(old) is int and type(v) is int:
-                        v = fast_local(old, v)
-                    else:
-                        v = located(span, op, old, v)
-                    env[slot] = v
-                    return v
-                return assign_local_op
-        if is_async(value):
-            async def assign_async(env: list[Any]) -> Any:
-                if op is None:
-                    v = await value(env)
-                else:
-                    old = get(env)
-                    v = located(span, op, old, await value(env))
-                put(env, v)
-                return v
-            return assign_async
-        if op is None:
-            def assign(env: list[Any]) -> Any:
+            def assign_local_op(env: list[Any]) -> Any:
+                old = env[slot]
                 v = value(env)
-                put(env, v)
+                if fast_local is not None and type(old) is int and type(v) is int:
+                    v = fast_local(old, v)
+                else:
+                    v = located(span, op, old, v)
+                env[slot] = v
                 return v
-            return assign
-        fast = _FAST_COMPOUND.get(op)
+            return assign_local_op
 
-        def assign_op(env: list[Any]) -> Any:
-            old = get(env)
-            v = value(env)
-            if fast is not None and type(old) is int and type(v) is int:
-                v = fast(old, v)
-            else:
-                v = located(span, op, old, v)
-            put(env, v)
-            return v
-        return assign_op
+        def home(env: list[Any]) -> list[Any]:
+            for _ in range(depth):
+                env = env[0]
+            return env
+
+        return _assign_through(lambda env: home(env)[slot], lambda env, v: home(env).__setitem__(slot, v),
+                               op, value, span)
 
     # ------------------------------------------------------------------ literals
-    def c_Literal(self, node: ast.Literal, stmt: bool) -> Code:  # noqa: N802
-        value = node.value
-        return lambda env: value
+    def literal(self, node: ast.Literal, stmt: bool) -> Code:
+        return const(node.value)
 
-    def c_ListLit(self, node: ast.ListLit, stmt: bool) -> Code:  # noqa: N802
+    def list_lit(self, node: ast.ListLit, stmt: bool) -> Code:
         items = [self.expr(i) for i in node.items]
         if any(is_async(c) for c in items):
             aitems = [as_async(c) for c in items]
@@ -450,7 +330,7 @@ class Compiler:
             return list_async
         return lambda env: [c(env) for c in items]
 
-    def c_MapLit(self, node: ast.MapLit, stmt: bool) -> Code:  # noqa: N802
+    def map_lit(self, node: ast.MapLit, stmt: bool) -> Code:
         pairs = [(k, self.expr(v)) for k, v in node.pairs]
         if any(is_async(c) for _, c in pairs):
             apairs = [(k, as_async(c)) for k, c in pairs]
@@ -460,13 +340,8 @@ class Compiler:
             return map_async
         return lambda env: {k: c(env) for k, c in pairs}
 
-    def c_FString(self, node: ast.FString, stmt: bool) -> Code:  # noqa: N802
-        parts: list[Code] = []
-        for p in node.parts:
-            if isinstance(p, str):
-                parts.append(_const(p))
-            else:
-                parts.append(_displayed(self.expr(p)))
+    def fstring(self, node: ast.FString, stmt: bool) -> Code:
+        parts = [const(p) if isinstance(p, str) else _displayed(self.expr(p)) for p in node.parts]
         if any(is_async(c) for c in parts):
             aparts = [as_async(c) for c in parts]
 
@@ -475,12 +350,8 @@ class Compiler:
             return fstring_async
         return lambda env: "".join([c(env) for c in parts])
 
-    def c_Printable(self, node: ast.Printable, stmt: bool) -> Code:  # noqa: N802
-        # `$(e)` is the value itself: every value has .print() and .to_string().
-        return self.expr(node.value)
-
     # ------------------------------------------------------------------ operators
-    def c_Unary(self, node: ast.Unary, stmt: bool) -> Code:  # noqa: N802
+    def unary(self, node: ast.Unary, stmt: bool) -> Code:
         operand = self.expr(node.operand)
         span = node.span
         if node.op == "!":
@@ -493,11 +364,7 @@ class Compiler:
             return unary_async
         return lambda env: fn(operand(env))
 
-    def c_Binary(self, node: ast.Binary, stmt: bool) -> Code:  # noqa: N802
-        left, right = self.expr(node.left), self.expr(node.right)
-        return binary(node.op, left, right, node.span, node.right)
-
-    def c_Logical(self, node: ast.Logical, stmt: bool) -> Code:  # noqa: N802
+    def logical(self, node: ast.Logical, stmt: bool) -> Code:
         left, right = self.expr(node.left), self.expr(node.right)
         is_and = node.op == "&&"
         if is_async(left) or is_async(right):
@@ -520,7 +387,7 @@ class Compiler:
             return v if truthy(v) else right(env)
         return or_
 
-    def c_Range(self, node: ast.Range, stmt: bool) -> Code:  # noqa: N802
+    def range_(self, node: ast.Range, stmt: bool) -> Code:
         start, end = self.expr(node.start), self.expr(node.end)
         inclusive, span = node.inclusive, node.span
         if is_async(start) or is_async(end):
@@ -532,28 +399,18 @@ class Compiler:
             return range_async
         return lambda env: list(located(span, make_range, start(env), end(env), inclusive))
 
-    # ------------------------------------------------------------------ calls
-    def c_Call(self, node: ast.Call, stmt: bool) -> Code:  # noqa: N802
-        callee = self.expr(node.callee)
-        args = [self.expr(a) for a in node.args]
-        return compile_call(callee, args, node.span, _callee_name(node.callee))
-
-    def c_Pipe(self, node: ast.Pipe, stmt: bool) -> Code:  # noqa: N802
+    def pipe(self, node: ast.Pipe, stmt: bool) -> Code:
+        """`x |> f(a)` is `f(x, a)`; `x |> r.m(a)` calls the field `r.m`; `x |> g` is `g(x)`."""
         target = node.target
         if isinstance(target, ast.Call):
-            return self.c_Call(ast.Call(node.span, target.callee, (node.value, *target.args)), stmt)
+            return compile_call(self, target.callee, (node.value, *target.args), node.span)
         if isinstance(target, ast.MethodCall):
-            call = ast.Call(node.span, ast.Field(target.span, target.receiver, target.name),
-                            (node.value, *target.args))
-            return self.c_Call(call, stmt)
-        return self.c_Call(ast.Call(node.span, target, (node.value,)), stmt)
+            field = ast.Field(target.span, target.receiver, target.name)
+            return compile_call(self, field, (node.value, *target.args), node.span)
+        return compile_call(self, target, (node.value,), node.span)
 
-    def c_MethodCall(self, node: ast.MethodCall, stmt: bool) -> Code:  # noqa: N802
-        receiver = self.expr(node.receiver)
-        args = [self.expr(a) for a in node.args]
-        return compile_method_call(receiver, node.name, args, node.span, self.module.globals)
-
-    def c_Await(self, node: ast.Await, stmt: bool) -> Code:  # noqa: N802
+    # ------------------------------------------------------------------ postfix
+    def await_(self, node: ast.Await, stmt: bool) -> Code:
         value = as_async(self.expr(node.value))
         span = node.span
 
@@ -569,7 +426,7 @@ class Compiler:
             return v
         return await_
 
-    def c_Field(self, node: ast.Field, stmt: bool) -> Code:  # noqa: N802
+    def field(self, node: ast.Field, stmt: bool) -> Code:
         target = self.expr(node.target)
         name, span = node.name, node.span
         if is_async(target):
@@ -583,7 +440,7 @@ class Compiler:
             return o.get(name) if type(o) is dict else located(span, get_field, o, name)
         return field
 
-    def c_Index(self, node: ast.Index, stmt: bool) -> Code:  # noqa: N802
+    def index(self, node: ast.Index, stmt: bool) -> Code:
         target, index = self.expr(node.target), self.expr(node.index)
         span = node.span
         if is_async(target) or is_async(index):
@@ -603,10 +460,22 @@ class Compiler:
         return index_
 
     # ------------------------------------------------------------------ control flow
-    def c_If(self, node: ast.If, stmt: bool) -> Code:  # noqa: N802
+    def if_(self, node: ast.If, stmt: bool) -> Code:
+        if stmt and _is_guard(node):
+            # `if c { return v }`: the guard clause of most functions, one closure.
+            ret = node.then.body[0]
+            assert isinstance(ret, ast.Return)
+            cond, value = self.expr(node.cond), self._return_value(ret)
+
+            def if_return(env: list[Any]) -> Any:
+                c = cond(env)
+                if c is True or (c is not False and c is not None and truthy(c)):
+                    return (value(env),)
+                return None
+            return if_return
         cond = self.expr(node.cond)
-        then = self.compile(node.then, stmt)
-        orelse = self.compile(node.orelse, stmt) if node.orelse is not None else None
+        then = self.code(node.then, stmt)
+        orelse = self.code(node.orelse, stmt) if node.orelse is not None else None
         if any(is_async(c) for c in (cond, then, orelse) if c is not None):
             acond, athen = as_async(cond), as_async(then)
             aelse = as_async(orelse) if orelse is not None else None
@@ -616,19 +485,6 @@ class Compiler:
                     return await athen(env)
                 return await aelse(env) if aelse is not None else None
             return if_async
-        if orelse is None and stmt and _is_plain_return(node.then):
-            ret = node.then.body[0]
-            assert isinstance(ret, ast.Return)
-            value = self.expr(ret.value) if ret.value is not None else _const(None)
-            if not is_async(value):
-                # `if c { return v }`: the guard clause of most functions, fused into one step.
-                def if_return(env: list[Any]) -> Any:
-                    c = cond(env)
-                    if c is True or (c is not False and c is not None and truthy(c)):
-                        return (value(env),)
-                    return None
-                _GUARDS[if_return] = (cond, value)
-                return if_return
         if orelse is None:
             def if_(env: list[Any]) -> Any:
                 c = cond(env)
@@ -644,16 +500,58 @@ class Compiler:
             return orelse(env)
         return if_else
 
-    def c_Return(self, node: ast.Return, stmt: bool) -> Code:  # noqa: N802
-        if self.fn is None:
-            raise FluentSyntaxError("'return' outside a function", node.span)
-        value = self.expr(node.value) if node.value is not None else _const(None)
+    def guarded(self, node: ast.If, rest: Code) -> Code:
+        """`if c { return v }` followed by the rest of a body, fused into one closure."""
+        ret = node.then.body[0]
+        assert isinstance(ret, ast.Return)
+        cond, value = self.expr(node.cond), self._return_value(ret)
+        slot = self.res.local_slot(ret.value) if ret.value is not None else None
+        compare = slot_const(self.res, node.cond, COMPARE_OPS)
+        if compare is not None and slot is not None:
+            test, cslot, c = compare
+            ctype = type(c)
+            if test is operator.lt:
+                # `if n < K { return v }`, the commonest guard, with the comparison inline.
+                def guarded_lt(env: list[Any]) -> Any:
+                    a = env[cslot]
+                    if type(a) is ctype:
+                        if a < c:
+                            return (env[slot],)
+                        return rest(env)
+                    if truthy(cond(env)):
+                        return (env[slot],)
+                    return rest(env)
+                return guarded_lt
+
+            def guarded_compare(env: list[Any]) -> Any:
+                a = env[cslot]
+                if type(a) is ctype:
+                    if test(a, c):
+                        return (env[slot],)
+                    return rest(env)
+                if truthy(cond(env)):  # other types: the full comparison and its errors
+                    return (env[slot],)
+                return rest(env)
+            return guarded_compare
+
+        def guarded(env: list[Any]) -> Any:
+            c = cond(env)
+            if c is True or (c is not False and c is not None and truthy(c)):
+                return (env[slot] if slot is not None else value(env),)
+            return rest(env)
+        return guarded
+
+    def _return_value(self, node: ast.Return) -> Code:
+        return self.expr(node.value) if node.value is not None else const(None)
+
+    def return_(self, node: ast.Return, stmt: bool) -> Code:
+        value = self._return_value(node)
         if stmt:
             if is_async(value):
                 async def return_signal_async(env: list[Any]) -> Any:
                     return (await value(env),)
                 return return_signal_async
-            read = local_slot(value)
+            read = self.res.local_slot(node.value) if node.value is not None else None
             if read is not None:
                 return lambda env: (env[read],)
             return lambda env: (value(env),)
@@ -666,21 +564,17 @@ class Compiler:
             raise ReturnEx(value(env))
         return return_raise
 
-    def c_Break(self, node: ast.Break, stmt: bool) -> Code:  # noqa: N802
-        if not self.loops:
-            raise FluentSyntaxError("'break' outside a loop", node.span)
+    def break_(self, node: ast.Break, stmt: bool) -> Code:
         if stmt:
-            return lambda env: BREAK
+            return const(BREAK)
         return _raiser_of(BreakEx)
 
-    def c_Continue(self, node: ast.Continue, stmt: bool) -> Code:  # noqa: N802
-        if not self.loops:
-            raise FluentSyntaxError("'continue' outside a loop", node.span)
+    def continue_(self, node: ast.Continue, stmt: bool) -> Code:
         if stmt:
-            return lambda env: CONTINUE
+            return const(CONTINUE)
         return _raiser_of(ContinueEx)
 
-    def c_Throw(self, node: ast.Throw, stmt: bool) -> Code:  # noqa: N802
+    def throw(self, node: ast.Throw, stmt: bool) -> Code:
         value = self.expr(node.value)
         span = node.span
         if is_async(value):
@@ -692,55 +586,8 @@ class Compiler:
             raise Thrown(value(env), span)
         return throw
 
-    def loop_body(self, body: ast.Block, var: str | None) -> tuple[Code, int | None, int | None]:
-        """Compile a loop body: (code, slot of the loop variable, fresh frame size). When a
-        closure captures a variable declared in the body, the body is compiled again to run in
-        a frame of its own per iteration, so each closure keeps that iteration's values."""
-        for fresh in (False, True):
-            saved_block, saved_frame = self.block, self.frame
-            if fresh:
-                self.frame = Frame(saved_frame, saved_frame.function)
-            self.block = Block(saved_block, self.frame)
-            self.loops += 1
-            try:
-                slot = self.block.declare(var).slot if var is not None else None
-                code = self.statements(list(body.body), stmt=True)
-                captured = self.block.captured
-                size = self.frame.size
-            finally:
-                self.loops -= 1
-                self.block, self.frame = saved_block, saved_frame
-            if fresh:
-                return code, slot, size
-            if not captured:
-                return code, slot, None
-        raise AssertionError("unreachable")
-
-    def c_Loop(self, node: ast.Loop, stmt: bool) -> Code:  # noqa: N802
-        body, _, fresh = self.loop_body(node.body, None)
-        return loops.loop(_fresh_frame(body, fresh) if fresh else body, stmt)
-
-    def c_While(self, node: ast.While, stmt: bool) -> Code:  # noqa: N802
-        cond = self.expr(node.cond)
-        body, _, fresh = self.loop_body(node.body, None)
-        return loops.while_(cond, _fresh_frame(body, fresh) if fresh else body, stmt)
-
-    def c_For(self, node: ast.For, stmt: bool) -> Code:  # noqa: N802
-        it = node.iterable
-        iterable = None if isinstance(it, ast.Range) else self.expr(it)
-        rng = (self.expr(it.start), self.expr(it.end), it.inclusive) if isinstance(it, ast.Range) else None
-        body, slot, fresh = self.loop_body(node.body, node.var)
-        assert slot is not None
-        return loops.for_(iterable, rng, slot, fresh, body, stmt, node.span)
-
-    def c_Try(self, node: ast.Try, stmt: bool) -> Code:  # noqa: N802
-        return control.compile_try(self, node, stmt)
-
-    def c_Match(self, node: ast.Match, stmt: bool) -> Code:  # noqa: N802
-        return self.patterns.match(node, stmt)
-
     # ------------------------------------------------------------------ effects
-    def c_Perform(self, node: ast.Perform, stmt: bool) -> Code:  # noqa: N802
+    def perform(self, node: ast.Perform, stmt: bool) -> Code:
         args = [self.expr(a) for a in node.args]
         effect, op, span = node.effect, node.op, node.span
         perform = self.host.perform
@@ -763,14 +610,8 @@ class Compiler:
                 raise e.at(span) from None
         return perform_
 
-    def c_Handle(self, node: ast.Handle, stmt: bool) -> Code:  # noqa: N802
-        return control.compile_handle(self, node, stmt)
-
 
 # ---------------------------------------------------------------------- helpers
-# Guard clauses (`if c { return v }` without else) by their code: (condition, value).
-_GUARDS: weakref.WeakKeyDictionary[Code, tuple[Code, Code]] = weakref.WeakKeyDictionary()
-
 # Compound assignment on two ints: no operator dispatch, no error possible.
 _FAST_COMPOUND: dict[Any, Any] = {
     BINARY["+"]: lambda a, b: a + b,
@@ -779,12 +620,10 @@ _FAST_COMPOUND: dict[Any, Any] = {
 }
 
 
-def _is_plain_return(block: ast.Block) -> bool:
-    return len(block.body) == 1 and isinstance(block.body[0], ast.Return)
-
-
-def _const(value: Any) -> Code:
-    return lambda env: value
+def _is_guard(node: ast.Node) -> bool:
+    """`if c { return v }` without `else`, with nothing that waits."""
+    return (isinstance(node, ast.If) and node.orelse is None and len(node.then.body) == 1
+            and isinstance(node.then.body[0], ast.Return) and not ast.waits(node))
 
 
 def _displayed(code: Code) -> Code:
@@ -811,14 +650,6 @@ def _raiser_of(exc: type[Exception]) -> Code:
     return raise_
 
 
-def _callee_name(node: ast.Node) -> str:
-    if isinstance(node, ast.Var):
-        return node.name
-    if isinstance(node, ast.Field):
-        return node.name
-    return "<expression>"
-
-
 def _store(o: Any, k: Any, old: Any, v: Any, op: Any, setter: Any, span: Span) -> Any:
     """Finish `o[k] = v` / `o.k op= v`; `old` is the target's value read before `v`."""
     try:
@@ -828,6 +659,70 @@ def _store(o: Any, k: Any, old: Any, v: Any, op: Any, setter: Any, span: Span) -
     except FluentError as e:
         raise e.at(span) from None
     return v
+
+
+def _assign_global(g: dict[str, Any], name: str, op: Any, value: Code, span: Span) -> Code:
+    def get(env: list[Any]) -> Any:
+        try:
+            return g[name]
+        except KeyError:
+            raise NameErr(
+                f"'{name}' is not defined (declare it with 'let {name} = ...')"
+            ).at(span) from None
+
+    def put(env: list[Any], v: Any) -> None:
+        if name not in g:
+            get(env)
+        g[name] = v
+
+    if op is not None and not is_async(value):
+        fast_op = _FAST_COMPOUND.get(op)
+
+        def assign_global_op(env: list[Any]) -> Any:
+            old = g[name] if name in g else get(env)
+            v = value(env)
+            if fast_op is not None and type(old) is int and type(v) is int:
+                v = fast_op(old, v)
+            else:
+                v = located(span, op, old, v)
+            g[name] = v
+            return v
+        return assign_global_op
+    return _assign_through(get, put, op, value, span)
+
+
+def _assign_through(get: PyCallable[[list[Any]], Any],
+                    put: PyCallable[[list[Any], Any], None],
+                    op: Any, value: Code, span: Span) -> Code:
+    """`x = v` / `x op= v` for a variable reached through `get` and `put`."""
+    if is_async(value):
+        async def assign_async(env: list[Any]) -> Any:
+            if op is None:
+                v = await value(env)
+            else:
+                old = get(env)
+                v = located(span, op, old, await value(env))
+            put(env, v)
+            return v
+        return assign_async
+    if op is None:
+        def assign(env: list[Any]) -> Any:
+            v = value(env)
+            put(env, v)
+            return v
+        return assign
+    fast = _FAST_COMPOUND.get(op)
+
+    def assign_op(env: list[Any]) -> Any:
+        old = get(env)
+        v = value(env)
+        if fast is not None and type(old) is int and type(v) is int:
+            v = fast(old, v)
+        else:
+            v = located(span, op, old, v)
+        put(env, v)
+        return v
+    return assign_op
 
 
 def _define_global(g: dict[str, Any], name: str, make: Code) -> Code:
@@ -842,19 +737,10 @@ def _define_local(slot: int, make: Code) -> Code:
     return define
 
 
-def _fresh_frame(code: Code, size: int) -> Code:
-    pad = [None] * (size - 1)
-    if is_async(code):
-        async def fresh_async(env: list[Any]) -> Any:
-            return await code([env, *pad])
-        return fresh_async
-    return lambda env: code([env, *pad])
-
-
 def _sequence(codes: list[Code], stmt: bool) -> Code:
     """Run statements in order; in statement context, stop at the first control signal."""
     if not codes:
-        return _const(None)
+        return const(None)
     if any(is_async(c) for c in codes):
         acodes = [as_async(c) for c in codes]
         *init, last = acodes
@@ -868,45 +754,6 @@ def _sequence(codes: list[Code], stmt: bool) -> Code:
         return seq_async
     if len(codes) == 1:
         return codes[0]
-    if len(codes) == 2 and codes[0] in _GUARDS and not is_async(codes[1]):
-        # `if c { return v }; rest`: test, return or go on, in one closure.
-        cond, value = _GUARDS[codes[0]]
-        rest = codes[1]
-        slot = local_slot(value)
-        compare = SLOT_CONST_COMPARISONS.get(cond)
-        if compare is not None and slot is not None:
-            test, cslot, const = compare
-            ctype = type(const)
-            if test is operator.lt:
-                # `if n < K { return v }`, the commonest guard, with the comparison inline.
-                def guarded_lt(env: list[Any]) -> Any:
-                    a = env[cslot]
-                    if type(a) is ctype:
-                        if a < const:
-                            return (env[slot],)
-                        return rest(env)
-                    if truthy(cond(env)):
-                        return (env[slot],)
-                    return rest(env)
-                return guarded_lt
-
-            def guarded_compare(env: list[Any]) -> Any:
-                a = env[cslot]
-                if type(a) is ctype:
-                    if test(a, const):
-                        return (env[slot],)
-                    return rest(env)
-                if truthy(cond(env)):  # other types: the full comparison and its errors
-                    return (env[slot],)
-                return rest(env)
-            return guarded_compare
-
-        def guarded(env: list[Any]) -> Any:
-            c = cond(env)
-            if c is True or (c is not False and c is not None and truthy(c)):
-                return (env[slot] if slot is not None else value(env),)
-            return rest(env)
-        return guarded
     if len(codes) == 2:
         first, second = codes
 
@@ -925,4 +772,3 @@ def _sequence(codes: list[Code], stmt: bool) -> Code:
                 return v
         return last_s(env)
     return seq
-

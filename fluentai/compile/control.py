@@ -8,34 +8,25 @@ looks there before the runtime's handlers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..resolve.scopes import Block
 from ..runtime.functions import Code
 from ..runtime.tasks import HANDLERS, HandlerFrame
 from ..runtime.values import Thrown
 from ..syntax import ast
 from ..syntax.errors import RuntimeFault
-from .support import as_async, is_async
-
-if TYPE_CHECKING:
-    from .codegen import Compiler
+from .support import Gen, as_async, is_async
 
 
-def compile_try(c: Compiler, node: ast.Try, stmt: bool) -> Code:
-    body = c.compile(node.body, stmt)
+def compile_try(gen: Gen, node: ast.Try, stmt: bool) -> Code:
+    body = gen.code(node.body, stmt)
     handler: Code | None = None
     slot: int | None = None
     if node.handler is not None:
-        saved = c.block
-        c.block = Block(saved, c.frame)
-        try:
-            if node.catch_name is not None:
-                slot = c.block.declare(node.catch_name).slot
-            handler = c.statements(list(node.handler.body), stmt)
-        finally:
-            c.block = saved
-    final = c.compile(node.finally_, stmt) if node.finally_ is not None else None
+        if node.catch_name is not None:
+            slot = gen.res.slot(node)
+        handler = gen.statements(node.handler.body, stmt)
+    final = gen.code(node.finally_, stmt) if node.finally_ is not None else None
 
     if any(is_async(x) for x in (body, handler, final) if x is not None):
         abody = as_async(body)
@@ -91,14 +82,13 @@ async def _caught(handler: Code, slot: int | None, env: list[Any], value: Any) -
     return await handler(env)
 
 
-def compile_handle(c: Compiler, node: ast.Handle, stmt: bool) -> Code:
+def compile_handle(gen: Gen, node: ast.Handle, stmt: bool) -> Code:
     clauses: list[tuple[tuple[str, str], Code]] = []
     for clause in node.clauses:
-        params = tuple(ast.Param(p, None, clause.span) for p in clause.params)
-        make = c.function(f"{clause.effect}.{clause.op} handler", params, clause.body, False,
-                          clause.span)
+        make = gen.function(clause, f"{clause.effect}.{clause.op} handler", clause.params,
+                            clause.body, False, clause.span)
         clauses.append(((clause.effect, clause.op), make))
-    body = c.compile(node.body, stmt)
+    body = gen.code(node.body, stmt)
 
     def frame(env: list[Any]) -> HandlerFrame:
         return {key: make(env) for key, make in clauses}

@@ -1,27 +1,29 @@
 """Binary operators compiled with inline fast paths.
 
 The common case (int or float with the same type, str with str for `+` and comparisons) runs
-inline in the closure; everything else goes through `operators`, which implements the full
-semantics and raises span-less errors that we locate here.
+inline in the closure; everything else goes through `runtime.operators`, which implements
+the full semantics and raises span-less errors that we locate here. Which fast path fits is
+read off the resolved AST: a numeric literal on the right (`n - 1`), a current-frame
+variable on the left (`n < 2` reads `env[slot]` itself).
 """
 
 from __future__ import annotations
 
 import operator
-import weakref
 from typing import Any
 
+from ..resolve.resolution import Resolution
 from ..runtime.functions import Code
 from ..runtime.operators import BINARY
 from ..runtime.values import equals
 from ..syntax import ast
 from ..syntax.source import Span
-from .support import as_async, is_async, local_slot, located
-
-_FAST_TYPES = (int, float)
+from .support import Gen, as_async, is_async, located, numeric_literal
 
 
-def binary(op: str, left: Code, right: Code, span: Span, rnode: ast.Node) -> Code:
+def binary(gen: Gen, node: ast.Binary) -> Code:
+    op, span = node.op, node.span
+    left, right = gen.expr(node.left), gen.expr(node.right)
     slow = BINARY[op]
     if is_async(left) or is_async(right):
         aleft, aright = as_async(left), as_async(right)
@@ -33,19 +35,28 @@ def binary(op: str, left: Code, right: Code, span: Span, rnode: ast.Node) -> Cod
     maker = _MAKERS.get(op)
     if maker is None:
         return lambda env: located(span, slow, left(env), right(env))
-    if isinstance(rnode, ast.Literal) and type(rnode.value) in _FAST_TYPES:
-        slot = local_slot(left)
+    c = numeric_literal(node.right)
+    if c is not None:
+        slot = gen.res.local_slot(node.left)
         if slot is not None and op in _SLOT_CONST_MAKERS:
-            code = _SLOT_CONST_MAKERS[op](slot, rnode.value, slow, span)
-            if op in _COMPARE_OPS:
-                SLOT_CONST_COMPARISONS[code] = (_COMPARE_OPS[op], slot, rnode.value)
-            elif op in _ARITH_OPS:
-                SLOT_CONST_ARITHMETIC[code] = (_ARITH_OPS[op], slot, rnode.value)
-            return code
+            return _SLOT_CONST_MAKERS[op](slot, c, slow, span)
         const_maker = _CONST_MAKERS.get(op)
         if const_maker is not None:
-            return const_maker(left, rnode.value, slow, span)
+            return const_maker(left, c, slow, span)
     return maker(left, right, slow, span)
+
+
+def slot_const(res: Resolution, node: ast.Node, ops: dict[str, Any]
+               ) -> tuple[Any, int, Any] | None:
+    """(operator, slot, literal) when `node` is a current-frame variable against a numeric
+    literal with one of `ops` (`n < 2`, `n - 1`): guards and call sites inline those."""
+    if type(node) is not ast.Binary or node.op not in ops:
+        return None
+    c = numeric_literal(node.right)
+    slot = res.local_slot(node.left)
+    if c is None or slot is None:
+        return None
+    return ops[node.op], slot, c
 
 
 # One maker per operator: Python cannot take an operator as a value without a call, and the
@@ -340,16 +351,10 @@ def _slot_const_mod(slot: int, c: Any, slow: Any, span: Span) -> Code:
     return mod_sc
 
 
-# Slot-vs-literal comparisons by their code: (operator, slot, literal), for fusing into guards.
-SLOT_CONST_COMPARISONS: weakref.WeakKeyDictionary[Code, tuple[Any, int, Any]] = (
-    weakref.WeakKeyDictionary()
-)
-_COMPARE_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt}
-# Slot-vs-literal `+ - *` by their code, for call sites that compute an argument inline.
-SLOT_CONST_ARITHMETIC: weakref.WeakKeyDictionary[Code, tuple[Any, int, Any]] = (
-    weakref.WeakKeyDictionary()
-)
-_ARITH_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+# The slot-vs-literal shapes other fast paths fuse: comparisons into guard clauses
+# (`if n < 2 { return n }`), arithmetic into call arguments (`f(n - 1)`).
+COMPARE_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt}
+ARITH_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 _SLOT_CONST_MAKERS = {
     "+": _slot_const_add, "-": _slot_const_sub, "<": _slot_const_lt, "<=": _slot_const_le,

@@ -3,7 +3,8 @@
 Bodies are statement-context code: they return BREAK, CONTINUE or a return signal; a
 `break`/`continue` buried in an expression raises instead, and both are handled here. A loop
 used as an expression turns a return signal into `ReturnEx` (expressions never yield
-signals). A loop's value is nil.
+signals). A loop's value is nil. A body whose variables a closure captures runs in a fresh
+frame per iteration (the resolver decided which: `Resolution.fresh_loops`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,50 @@ from typing import Any
 from ..runtime.functions import BREAK, CONTINUE, BreakEx, Code, ContinueEx, ReturnEx
 from ..runtime.operators import iterate, make_range
 from ..runtime.values import truthy
+from ..syntax import ast
 from ..syntax.source import Span
-from .support import as_async, is_async, located
+from .support import Gen, as_async, is_async, located
 
 
 def _exit(signal: tuple[Any, ...], stmt: bool) -> Any:
     if stmt:
         return signal
     raise ReturnEx(signal[0])
+
+
+def compile_loop(gen: Gen, node: ast.Loop, stmt: bool) -> Code:
+    return loop(_body(gen, node), stmt)
+
+
+def compile_while(gen: Gen, node: ast.While, stmt: bool) -> Code:
+    return while_(gen.expr(node.cond), _body(gen, node), stmt)
+
+
+def compile_for(gen: Gen, node: ast.For, stmt: bool) -> Code:
+    it = node.iterable
+    if isinstance(it, ast.Range):  # never built as a list
+        iterable = None
+        rng: tuple[Code, Code, bool] | None = (gen.expr(it.start), gen.expr(it.end), it.inclusive)
+    else:
+        iterable, rng = gen.expr(it), None
+    body = gen.statements(node.body.body, True)
+    return for_(iterable, rng, gen.res.slot(node), gen.res.fresh_loops.get(node), body, stmt,
+                node.span)
+
+
+def _body(gen: Gen, node: ast.Loop | ast.While) -> Code:
+    body = gen.statements(node.body.body, True)
+    size = gen.res.fresh_loops.get(node)
+    return _in_fresh_frame(body, size) if size is not None else body
+
+
+def _in_fresh_frame(code: Code, size: int) -> Code:
+    pad = [None] * (size - 1)
+    if is_async(code):
+        async def fresh_async(env: list[Any]) -> Any:
+            return await code([env, *pad])
+        return fresh_async
+    return lambda env: code([env, *pad])
 
 
 def loop(body: Code, stmt: bool) -> Code:

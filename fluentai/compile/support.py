@@ -1,16 +1,40 @@
-"""Small helpers every part of the compiler uses: telling async code from sync code,
-lifting sync code into async code, and attaching a span to errors from helper functions."""
+"""What every part of code generation shares: the `Gen` interface the node-specific modules
+(calls, loops, control, patterns, operators) compile sub-nodes through, telling async code
+from sync code, and attaching a span to errors from helper functions."""
 
 from __future__ import annotations
 
 import inspect
-import weakref
 from collections.abc import Callable as PyCallable
-from typing import Any
+from typing import Any, Protocol
 
+from ..resolve.resolution import Resolution
 from ..runtime.functions import Code
+from ..runtime.tasks import Host
+from ..syntax import ast
 from ..syntax.errors import FluentError, ValueErr
 from ..syntax.source import Span
+
+
+class Gen(Protocol):
+    """The code generator, as the node-specific modules see it."""
+
+    res: Resolution
+    host: Host
+    module_globals: dict[str, Any]
+
+    def expr(self, node: ast.Node) -> Code:
+        """Expression context: never returns a control signal."""
+
+    def code(self, node: ast.Node, stmt: bool) -> Code:
+        """`node` in statement (`stmt`) or expression context."""
+
+    def statements(self, nodes: tuple[ast.Node, ...], stmt: bool) -> Code:
+        """A statement sequence in the current frame; its value is the last one's."""
+
+    def function(self, node: Any, name: str, params: tuple[ast.Param, ...], body: ast.Node,
+                 declared_async: bool, span: Span) -> Code:
+        """Code that makes the function value, closing over the env it runs in."""
 
 
 def is_async(code: Code | None) -> bool:
@@ -39,34 +63,15 @@ def located(span: Span, fn: PyCallable[..., Any], *args: Any) -> Any:
         raise ValueErr("number too large for this operation").at(span) from None
 
 
-# Code that only reads a slot of the current frame, by slot: consumers on hot paths read
-# `env[slot]` themselves instead of calling the closure.
-_LOCAL_SLOTS: weakref.WeakKeyDictionary[Code, int] = weakref.WeakKeyDictionary()
+def const(value: Any) -> Code:
+    return lambda env: value
 
 
-def local_reader(slot: int) -> Code:
-    def read(env: list[Any]) -> Any:
-        return env[slot]
-
-    _LOCAL_SLOTS[read] = slot
-    return read
+NUMBER_TYPES = (int, float)
 
 
-def local_slot(code: Code) -> int | None:
-    """The slot `code` reads when it is a plain read of a current-frame variable."""
-    return _LOCAL_SLOTS.get(code)
-
-
-# Code that only reads a module global: call sites look the name up inline.
-_GLOBAL_READS: weakref.WeakKeyDictionary[Code, tuple[dict[str, Any], str]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def mark_global_reader(code: Code, globals_: dict[str, Any], name: str) -> Code:
-    _GLOBAL_READS[code] = (globals_, name)
-    return code
-
-
-def global_read(code: Code) -> tuple[dict[str, Any], str] | None:
-    return _GLOBAL_READS.get(code)
+def numeric_literal(node: ast.Node) -> Any | None:
+    """The value of an int or float literal node (fast paths know its type), else None."""
+    if type(node) is ast.Literal and type(node.value) in NUMBER_TYPES:
+        return node.value
+    return None

@@ -39,17 +39,22 @@ def operation(name: str | None = None, *, eager: bool = False
     that entered it (anyio cancel scopes, as under httpx) must not be eager."""
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
-        fn.__fluentai_op__ = name or fn.__name__.rstrip("_")  # type: ignore[attr-defined]
-        fn.__fluentai_eager__ = eager  # type: ignore[attr-defined]
+        _MARKED[fn] = (name or fn.__name__.rstrip("_"), eager)
         return fn
 
     return mark
+
+
+# Methods marked with @operation: (operation name, eager). Functions live as long as their
+# class, so a plain dict is enough.
+_MARKED: dict[Callable[..., Any], tuple[str, bool]] = {}
 
 
 class EffectContext(Protocol):
     """What an effect handler may use of the interpreter."""
 
     deterministic: bool
+    cluster: str | None  # the Redis URL of `--cluster` (docs/scaling.md), else None
 
     def now_ms(self) -> int: ...
 
@@ -96,21 +101,24 @@ class EffectHandler:
     @classmethod
     def operations(cls) -> dict[str, OpSpec]:
         ops: dict[str, OpSpec] = {}
-        for attr in dir(cls):
-            fn = getattr(cls, attr)
-            name = getattr(fn, "__fluentai_op__", None)
-            if name is None:
-                continue
-            params = list(inspect.signature(fn).parameters.values())[1:]  # drop self
-            required = sum(
-                1 for p in params if p.default is inspect.Parameter.empty
-                and p.kind is p.POSITIONAL_OR_KEYWORD
-            )
-            variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
-            ops[name] = OpSpec(name, fn, inspect.iscoroutinefunction(fn), required,
-                               None if variadic else len(params),
-                               getattr(fn, "__fluentai_eager__", False))
+        for klass in reversed(cls.__mro__):  # a subclass's operations override its base's
+            for fn in vars(klass).values():
+                marked = _MARKED.get(fn) if callable(fn) else None
+                if marked is not None:
+                    ops[marked[0]] = _spec(marked[0], fn, marked[1])
         return ops
+
+
+def _spec(name: str, fn: Callable[..., Any], eager: bool) -> OpSpec:
+    """An operation's spec: its arity comes from the method's signature."""
+    params = list(inspect.signature(fn).parameters.values())[1:]  # drop self
+    required = sum(
+        1 for p in params if p.default is inspect.Parameter.empty
+        and p.kind is p.POSITIONAL_OR_KEYWORD
+    )
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
+    return OpSpec(name, fn, inspect.iscoroutinefunction(fn), required,
+                  None if variadic else len(params), eager)
 
 
 ENTRY_POINT_GROUP = "fluentai.effects"

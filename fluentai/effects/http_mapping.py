@@ -14,7 +14,7 @@ from typing import Any
 from ..runtime.values import display, from_json, to_json
 from ..server.app import HttpError, Request, Response
 from ..server.connections import Outgoing
-from ..syntax.errors import TypeErr, ValueErr
+from ..syntax.errors import FluentError, TypeErr, ValueErr
 
 
 def to_frame(value: Any) -> Outgoing:
@@ -47,8 +47,8 @@ def request_map(request: Request) -> dict[str, Any]:
             raise HttpError(400, "invalid JSON: body is not UTF-8")
         try:
             value["json"] = from_json(text)
-        except Exception as e:
-            detail = str(getattr(e, "message", e)).removeprefix("from_json: invalid JSON: ")
+        except FluentError as e:
+            detail = e.message.removeprefix("from_json: invalid JSON: ")
             raise HttpError(400, f"invalid JSON: {detail}") from None
     return value
 

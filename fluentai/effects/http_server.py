@@ -125,7 +125,7 @@ class HttpServer(EffectHandler):
         self.router = Router()
         self.servers: dict[str, RunningServer] = {}
         # The Redis URL when the program runs clustered (`fluentai run --cluster`).
-        self.cluster_url: str | None = getattr(ctx, "cluster", None)
+        self.cluster_url: str | None = ctx.cluster
         self.cluster_node: ClusterNode | None = None
 
     # ------------------------------------------------------------------ lookups

@@ -1,8 +1,9 @@
-"""`fluentai check`: syntax errors, then names that nothing defines, without running.
+"""`fluentai check`: every syntax and static error of a program and of the modules it uses,
+without running anything — parse and resolve only, no interpreter, no code generation.
 
-A name is defined when it is a local in scope (the compiler resolves those), a top-level
-`let`/`const`/`function` anywhere in the file, a name brought in by `use`, a builtin, or
-`args`. Everything else the compiler left to run-time lookup is reported.
+A name is defined when it is a local in scope, a top-level `let`/`const`/`function`
+anywhere in the file, a name brought in by `use`, a builtin, or `args`. `use` must name a
+module that exists, and `use m::{a}` a public name of it.
 """
 
 from __future__ import annotations
@@ -10,51 +11,107 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..interpreter.host import (
-    Interpreter,
-    LoadError,
-    configure_process,
-    internal_error_text,
-    read_source,
-)
+from ..interpreter import LoadError, configure_process, internal_error_text, read_source
+from ..interpreter.modules import find_module, read_module
+from ..resolve.resolver import resolve
 from ..runtime.builtins import new_globals
 from ..syntax import ast
 from ..syntax.errors import FluentError, FluentSyntaxError
+from ..syntax.parser import parse
+from ..syntax.source import Source, Span
+
+KNOWN_GLOBALS = frozenset(new_globals()) | {"args"}
 
 
-def top_level_names(program: ast.Program) -> set[str]:
-    names: set[str] = set()
+class Checker:
+    """Checks a program and, once each, every module it uses."""
+
+    def __init__(self) -> None:
+        self.errors: list[FluentError] = []
+        # Per module: (public names, every top-level name), or None when it did not parse.
+        self.exports: dict[Path, tuple[set[str], set[str]] | None] = {}
+        self.checking: set[Path] = set()
+
+    def source(self, source: Source, directory: Path | None,
+               known: frozenset[str] = KNOWN_GLOBALS) -> ast.Program | None:
+        try:
+            program = parse(source)
+        except FluentSyntaxError as e:
+            self.errors.append(e)
+            return None
+        try:
+            self.errors.extend(resolve(program, known_globals=known).errors)
+        except RecursionError:
+            self.errors.append(FluentSyntaxError("program is nested too deeply",
+                                                 Span(source, 1, 1)))
+        for item in program.body:
+            if isinstance(item, ast.Use):
+                self.use(item, directory)
+        return program
+
+    def use(self, node: ast.Use, directory: Path | None) -> None:
+        try:
+            path = find_module(node.module, directory, node.span)
+        except FluentSyntaxError as e:
+            self.errors.append(e)
+            return
+        if path in self.checking:
+            self.errors.append(FluentSyntaxError(f"circular use of module '{node.module}'",
+                                                 node.span))
+            return
+        if path not in self.exports:
+            self.checking.add(path)
+            try:
+                program = self.source(read_module(path, node.span), path.parent)
+            except FluentSyntaxError as e:
+                self.errors.append(e)
+                program = None
+            finally:
+                self.checking.discard(path)
+            self.exports[path] = _exports(program)
+        exports = self.exports[path]
+        if exports is None:
+            return  # its own errors are reported; do not pile more on them
+        public, defined = exports
+        for name in node.names or ():
+            if name not in public:
+                hint = " (it is private)" if name in defined else ""
+                self.errors.append(FluentSyntaxError(
+                    f"module '{node.module}' has no public '{name}'{hint}", node.span))
+
+
+def _exports(program: ast.Program | None) -> tuple[set[str], set[str]] | None:
+    if program is None:
+        return None
+    public: set[str] = set()
+    defined: set[str] = set()
     for item in program.body:
         if isinstance(item, ast.Let | ast.FunctionDecl):
-            names.add(item.name)
-        elif isinstance(item, ast.Use):
-            names.update(item.names if item.names is not None else (item.module,))
-    return names
+            defined.add(item.name)
+            if item.public:
+                public.add(item.name)
+    return public, defined
 
 
-def check_source(interp: Interpreter, source_name: str) -> list[FluentError]:
-    source = read_source(source_name)
-    compiled = interp.compile_module(source, "__main__", Path(source_name).parent)
-    known = set(new_globals()) | {"args"} | top_level_names(compiled.program)
-    errors: list[FluentError] = []
-    seen: set[tuple[str, int, int]] = set()
-    for name, span in compiled.compiler.global_refs:
-        key = (name, span.line, span.column)
-        if name not in known and key not in seen:
-            seen.add(key)
-            errors.append(FluentSyntaxError(f"'{name}' is not defined", span))
-    return errors
+def check_source(path: str) -> list[FluentError]:
+    """Every error `check` finds in the program at `path` (a `LoadError` if unreadable)."""
+    checker = Checker()
+    checker.source(read_source(path), Path(path).parent)
+    return checker.errors
 
 
 def check_path(path: str) -> int:
     configure_process()
     try:
-        errors = check_source(Interpreter(), path)
+        errors = check_source(path)
     except LoadError as e:
         sys.stderr.write(f"error: {e}\n")
         return e.status
     except FluentError as e:
         sys.stderr.write(e.render() + "\n")
+        return 1
+    except RecursionError:
+        sys.stderr.write("error: program is nested too deeply\n")
         return 1
     except Exception as e:
         sys.stderr.write(internal_error_text(e) + "\n")

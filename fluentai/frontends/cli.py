@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_workers(ns.workers, ns.file, ns.args, cluster=cluster or "",
                                deterministic=ns.deterministic)
-        from ..interpreter.host import run_path
+        from ..interpreter import run_path
 
         return run_path(ns.file, ns.args, deterministic=ns.deterministic, cluster=cluster)
     if head == "check":
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return check_path(ns.file)
     if head.endswith(".flc"):
-        from ..interpreter.host import run_path
+        from ..interpreter import run_path
 
         return run_path(head, args[1:])
     sys.stderr.write(f"fluentai: unknown command '{head}'\n{USAGE}\n")

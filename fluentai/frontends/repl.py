@@ -61,24 +61,19 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..compile.codegen import Compiler, Module
-from ..compile.support import is_async
 from ..effects import EffectHandler, operation
 from ..effects.io import IO
-from ..interpreter.host import (
+from ..interpreter import (
     Interpreter,
     LoadError,
-    calls_main,
     configure_process,
     internal_error_text,
     read_source,
 )
-from ..runtime.builtins import new_globals
-from ..runtime.functions import Function
+from ..interpreter.host import new_module
 from ..runtime.values import display, literal_text
 from ..syntax import ast
 from ..syntax.errors import EffectErr, FluentError
-from ..syntax.parser import parse
 from ..syntax.source import Source
 from .repl_input import (
     COMMANDS,
@@ -136,7 +131,7 @@ class Session:
         self.interp = Interpreter(deterministic=deterministic)
         for effect in effects:
             self.interp.register_effect(effect)
-        self.module = Module("<repl>", "<repl>", new_globals())
+        self.module = new_module("<repl>", "<repl>")
         self.module.globals["args"] = []
         # Handlers named by servers (`handle_websocket_message`, routes by name) are looked
         # up here, so functions defined at the prompt serve requests.
@@ -153,19 +148,10 @@ class Session:
 
     async def evaluate(self, text: str) -> Any:
         """Compile and run one input; returns its value (nil for declarations)."""
-        source = Source("<repl>", text)
-        program = parse(source)
-        directory = Path.cwd()
-        compiler = Compiler(self.interp, self.module,
-                            lambda name, span: self.interp.load_module(name, span, directory))
-        code, size = compiler.program(program)
-        env: list[Any] = [None] * size
-        value = code(env)
-        if is_async(code):
-            value = await value
-        if type(value) is tuple:
-            value = value[0]
-        if program.body and isinstance(program.body[-1], ast.Assign):
+        value, res = await self.interp.exec(Source("<repl>", text), self.module, Path.cwd(),
+                                            run_main=False)
+        body = res.program.body
+        if body and isinstance(body[-1], ast.Assign):
             return None  # like a declaration, an assignment is not echoed
         return value
 
@@ -173,18 +159,7 @@ class Session:
         """`:load FILE`: run a program's top level in this session (then `main()` as `run`
         would), so its definitions become session globals."""
         source = read_source(path)
-        compiled = self.interp.compile_module(source, "<repl>", Path(path).resolve().parent,
-                                              globals_=self.globals)
-        self.module.consts |= compiled.module.consts
-        self.module.public |= compiled.module.public
-        result = compiled.code([None] * compiled.size)
-        if is_async(compiled.code):
-            await result
-        defines_main = any(isinstance(item, ast.FunctionDecl) and item.name == "main"
-                           for item in compiled.program.body)
-        main = self.globals.get("main")
-        if defines_main and isinstance(main, Function) and not calls_main(compiled.program):
-            await main.invoke_async([])
+        await self.interp.exec(source, self.module, Path(path).resolve().parent)
 
     def effects(self) -> dict[str, list[str]]:
         """Effect name -> operation names, installed plugins included."""
@@ -306,8 +281,8 @@ class Repl:
     async def run(self, coro: Coroutine[Any, Any, Any], echo: bool) -> bool:
         """Run `coro` as a task that Ctrl-C can cancel; echo its value or report its error."""
         io = self.session.interp.handler("IO")
-        if hasattr(io, "partial"):
-            io.partial = ""  # type: ignore[union-attr]
+        if isinstance(io, TerminalIO):
+            io.partial = ""
         task = asyncio.get_running_loop().create_task(coro)
         self.current = task
         try:
@@ -355,46 +330,49 @@ class Repl:
             self.on_quit()
 
 
-def _terminal_io(repl: Repl) -> type[EffectHandler]:
+class TerminalIO(IO):
     """IO whose `read_line` reads the terminal with a prompt_toolkit prompt of its own, so
     that Ctrl-C cancels it. (The stock one reads stdin in a thread, which cannot be stopped:
-    an abandoned read would swallow what is typed at the REPL's prompt.)"""
+    an abandoned read would swallow what is typed at the REPL's prompt.) `_terminal_io`
+    makes the subclass that knows its REPL."""
 
-    class TerminalIO(IO):
-        # What IO.print left on the current line: read_line redraws it as its prompt, since
-        # prompt_toolkit draws from the start of the line (`IO.print("Name? ")` idiom).
-        partial = ""
+    repl: Repl
+    # What IO.print left on the current line: read_line redraws it as its prompt, since
+    # prompt_toolkit draws from the start of the line (`IO.print("Name? ")` idiom).
+    partial = ""
 
-        @operation()
-        def print(self, value: Any) -> None:
-            text = display(value)
-            super().print(text)
-            _, newline, tail = text.rpartition("\n")
-            self.partial = tail if newline else self.partial + tail
+    @operation()
+    def print(self, value: Any) -> None:
+        text = display(value)
+        super().print(text)
+        _, newline, tail = text.rpartition("\n")
+        self.partial = tail if newline else self.partial + tail
 
-        @operation()
-        def println(self, value: Any = "") -> None:
-            super().println(value)
-            self.partial = ""
+    @operation()
+    def println(self, value: Any = "") -> None:
+        super().println(value)
+        self.partial = ""
 
-        @operation()
-        async def read_line(self) -> str | None:
-            from prompt_toolkit import PromptSession
+    @operation()
+    async def read_line(self) -> str | None:
+        from prompt_toolkit import PromptSession
 
-            if repl.prompting:
-                raise EffectErr("IO.read_line() cannot read the terminal while the REPL's "
-                                "prompt is waiting for input")
-            sys.stdout.flush()
-            reader: PromptSession[str] = PromptSession()
-            message, self.partial = self.partial, ""
-            try:
-                return await reader.prompt_async(message)
-            except EOFError:
-                return None
-            except KeyboardInterrupt:
-                raise asyncio.CancelledError() from None
+        if self.repl.prompting:
+            raise EffectErr("IO.read_line() cannot read the terminal while the REPL's "
+                            "prompt is waiting for input")
+        sys.stdout.flush()
+        reader: PromptSession[str] = PromptSession()
+        message, self.partial = self.partial, ""
+        try:
+            return await reader.prompt_async(message)
+        except EOFError:
+            return None
+        except KeyboardInterrupt:
+            raise asyncio.CancelledError() from None
 
-    return TerminalIO
+
+def _terminal_io(repl: Repl) -> type[EffectHandler]:
+    return type("TerminalIO", (TerminalIO,), {"repl": repl})
 
 
 def _help_text() -> str:

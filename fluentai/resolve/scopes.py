@@ -1,68 +1,141 @@
-"""Compile-time scopes: where each variable lives at run time.
+"""The resolver's scopes: which names a piece of code can see, and, once the whole program is
+known, which frame and slot each declaration lives in.
 
-A `Frame` is one run-time environment list (a function call, the module's top level, or the
-body of a loop whose variables a closure captures, which gets a fresh list per iteration so
-each closure keeps its own binding). A `Block` maps names to slots of a frame. Names found
-in no block are module globals, looked up by name when reached.
+Resolution happens in two steps. While walking the program, every scope records its
+declarations (`Decl`) and every use is tied to the `Decl` it means, or to no declaration (a
+module global). A declaration used from inside a nested function is *captured*. Only when
+the walk is over is it known which loop bodies hold captured declarations; `layout` then
+gives those bodies a frame of their own (fresh per iteration), gives every function and the
+module one, and numbers the slots. Nothing is compiled twice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from typing import Any
+
+MODULE = "module"
+FUNCTION = "function"
+LOOP = "loop"  # a loop body: may need a frame of its own
+BLOCK = "block"
 
 
-@dataclass(eq=False)
+class Decl:
+    """One declared name. `key` is the node code generation asks about (a `let`, a
+    parameter, a `for` loop for its variable, a pattern binding, ...)."""
+
+    __slots__ = ("captured", "const", "frame", "key", "name", "scope", "slot")
+
+    def __init__(self, name: str, key: Any, scope: Scope, const: bool) -> None:
+        self.name = name
+        self.key = key
+        self.scope = scope
+        self.const = const
+        self.captured = False  # used from a nested function
+        self.frame: Frame | None = None  # set by `layout`
+        self.slot = 0
+
+
 class Frame:
-    parent: Frame | None
-    function: object  # identity of the function (or module) this frame belongs to
-    size: int = 1  # slot 0 holds the parent environment
+    """One run-time environment list: slot 0 holds the enclosing environment."""
+
+    __slots__ = ("parent", "size")
+
+    def __init__(self, parent: Frame | None) -> None:
+        self.parent = parent
+        self.size = 1
 
     def new_slot(self) -> int:
         self.size += 1
         return self.size - 1
 
+    def depth_to(self, target: Frame) -> int:
+        depth = 0
+        frame: Frame | None = self
+        while frame is not target:
+            assert frame is not None, "a declaration's frame encloses every use of it"
+            frame = frame.parent
+            depth += 1
+        return depth
 
-@dataclass(eq=False)
-class Binding:
-    frame: Frame
-    slot: int
-    const: bool
-    block: Block
 
+class Scope:
+    """A region of code with its own names: the module, a function, a loop body or a block
+    (`{ }`, a `match` arm, a `catch`)."""
 
-@dataclass(eq=False)
-class Block:
-    parent: Block | None
-    frame: Frame
-    names: dict[str, Binding] = field(default_factory=dict)
-    # Set when a nested function refers to a name declared here (see Compiler.loop_body).
-    captured: bool = False
-    is_module_top: bool = False
+    __slots__ = ("children", "decls", "frame", "function", "kind", "node", "order", "parent")
 
-    def declare(self, name: str, const: bool = False) -> Binding:
-        binding = Binding(self.frame, self.frame.new_slot(), const, self)
-        self.names[name] = binding
-        return binding
+    def __init__(self, kind: str, parent: Scope | None, node: Any = None) -> None:
+        self.kind = kind
+        self.parent = parent
+        self.node = node  # the function or loop this scope is the body of
+        # The function (or module) scope the code of this scope runs in.
+        self.function: Scope = self if kind in (MODULE, FUNCTION) else parent.function  # type: ignore[union-attr]
+        self.decls: dict[str, Decl] = {}
+        self.order: list[Decl] = []  # declarations in source order (slot order)
+        self.children: list[Scope] = []
+        self.frame: Frame | None = None
+        if parent is not None:
+            parent.children.append(self)
 
-    def resolve(self, name: str, current: Frame) -> tuple[Binding, int] | None:
-        """The binding of `name` and how many frames up it lives, or None for a global."""
-        block: Block | None = self
-        while block is not None:
-            binding = block.names.get(name)
-            if binding is not None:
-                if binding.frame.function is not current.function:
-                    binding.block.captured = True
-                return binding, _distance(current, binding.frame)
-            block = block.parent
+    def declare(self, name: str, key: Any, const: bool = False) -> Decl:
+        decl = Decl(name, key, self, const)
+        self.decls[name] = decl
+        self.order.append(decl)
+        return decl
+
+    def lookup(self, name: str) -> Decl | None:
+        """The declaration `name` means here (marking it captured when it belongs to an
+        enclosing function), or None for a module global."""
+        scope: Scope | None = self
+        while scope is not None:
+            decl = scope.decls.get(name)
+            if decl is not None:
+                if decl.scope.function is not self.function:
+                    decl.captured = True
+                return decl
+            scope = scope.parent
         return None
 
+    def same_function_descendants(self) -> Iterator[Scope]:
+        for child in self.children:
+            if child.kind != FUNCTION:
+                yield child
 
-def _distance(current: Frame, target: Frame) -> int:
-    depth = 0
-    frame: Frame | None = current
-    while frame is not None and frame is not target:
-        frame = frame.parent
-        depth += 1
-    if frame is None:
-        raise AssertionError("binding frame is not an ancestor of the current frame")
-    return depth
+
+def layout(module: Scope) -> None:
+    """Give every scope its frame and every declaration its slot (see the module doc)."""
+    _decide_frames(module)
+    _number(module, None)
+
+
+def _decide_frames(scope: Scope) -> bool:
+    """Post-order: mark loop bodies that need a frame of their own (`frame` set to a
+    placeholder); returns whether `scope` holds, in its own frame's territory, a declaration
+    a closure captures."""
+    captured = any(d.captured for d in scope.order)
+    for child in scope.children:
+        inner = _decide_frames(child)
+        if child.kind != FUNCTION and not (child.kind == LOOP and child.frame is not None):
+            captured = captured or inner
+    if scope.kind == LOOP and captured:
+        scope.frame = _FRESH
+        return False
+    return captured
+
+
+_FRESH = Frame(None)  # marks a loop body as needing its own frame until `_number` runs
+
+
+def _number(scope: Scope, enclosing: Frame | None) -> None:
+    if scope.kind in (MODULE, FUNCTION) or scope.frame is _FRESH:
+        scope.frame = Frame(enclosing)
+    else:
+        scope.frame = enclosing
+    frame = scope.frame
+    assert frame is not None
+    for decl in scope.order:
+        decl.frame = frame
+        decl.slot = frame.new_slot()
+    for child in scope.children:
+        _number(child, frame)

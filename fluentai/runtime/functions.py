@@ -17,7 +17,7 @@ from typing import Any
 from ..syntax.errors import FluentError, RuntimeFault, TypeErr
 from ..syntax.source import Span
 from .tasks import Host, failed_promise, start_eager
-from .values import Callable, Promise, a_type, expect_args, type_of
+from .values import Builtin, Callable, Promise, expect_args, type_of
 
 _MARK = object()
 BREAK: tuple[Any, ...] = (_MARK, "break")
@@ -203,11 +203,63 @@ async def _ready(value: Any) -> Any:
     return value
 
 
-def call_value(f: Any, args: list[Any]) -> Any:
-    """Call any FluentAI value with `args` (the slow path of every call site)."""
+def call(f: Any, args: list[Any], span: Span | None = None, name: str = "") -> Any:
+    """Call any FluentAI value: the one way in for call sites (their slow path), builtins
+    and effects. `span` is the call site: it locates errors that have no position yet and
+    enters the FluentAI traceback; `name` is how the call site spelt the callee."""
     if isinstance(f, Callable):
-        return f.call(args)
-    raise TypeErr(f"{a_type(f)} is not callable")
+        try:
+            return f.call(args, span)
+        except FluentError as e:
+            if span is not None:
+                if e.span is None:
+                    e.span = span
+                elif type(f) is Function:
+                    e.trace.append((f.name, span))
+            raise
+        except RecursionError:
+            raise StackOverflow("stack overflow: too many nested calls", span) from None
+    what = f"'{name}'" if name and name != "<expression>" else "this value"
+    error = TypeErr(f"{what} is not a function (it is {type_of(f)})")
+    raise error.at(span) if span is not None else error
+
+
+def fit_count(f: Callable, offered: int, optional: int = 0) -> int:
+    """How many arguments `f` gets out of `offered` ones when the runtime calls it on the
+    program's behalf — a callback, a server handler, a `handle` clause: the one arity policy
+    for those calls. A function gets as many as it declares (beyond the offered ones, nil).
+    The last `optional` offered ones (a callback's index) go only to a FluentAI function
+    that declares parameters for them: a builtin's arity counts its optional parameters, so
+    it never gets them (`xs.map(range)` is not `range(x, i)`)."""
+    n = f.arity()
+    if isinstance(f, Builtin) or n is None:
+        base = offered - optional
+        return base if n is None else min(n, base)
+    return n
+
+
+def fit(f: Callable, args: list[Any], optional: int = 0) -> list[Any]:
+    """`args` cut or padded with nil to `fit_count`."""
+    n = fit_count(f, len(args), optional)
+    if n <= len(args):
+        return args if n == len(args) else args[:n]
+    return [*args, *([None] * (n - len(args)))]
+
+
+async def call_async(f: Any, args: list[Any]) -> Any:
+    """Call `f` to completion, waiting whatever its declaration (a plain function that
+    `.await()`s included), with `fit` arguments: the runtime's own calls of `main` and of
+    server handlers."""
+    if not isinstance(f, Callable):
+        return call(f, args)
+    args = fit(f, args)
+    if isinstance(f, Function):
+        result = await f.invoke_async(args)
+    else:
+        result = f.call(args)
+    if type(result) is Promise:
+        result = await result.wait()
+    return result
 
 
 def run_to_completion(coro: Coroutine[Any, Any, Any], name: str) -> Any:

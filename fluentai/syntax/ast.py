@@ -1,7 +1,10 @@
-"""The abstract syntax tree: small immutable node classes, each carrying its `Span`.
+"""The abstract syntax tree: small immutable node classes, each carrying its `Span`, and
+`walk` / `iter_children` to traverse them.
 
 Expressions and statements share one hierarchy because blocks, `if`, `match`, `try` and
-`handle` are expressions. Nodes hold no behaviour; the compiler gives them meaning.
+`handle` are expressions. Nodes hold no behaviour; the resolver and the code generator give
+them meaning. Nodes compare and hash by identity: the resolver's tables are keyed by the
+node a name, slot or frame belongs to.
 
 `@node` makes a slotted, immutable class with an `__init__` over its annotated fields (base
 classes' first), equality and a repr. It does what `dataclass(frozen=True, slots=True)`
@@ -11,6 +14,7 @@ would at a tenth of the import cost, which matters: every `fluentai run` pays it
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, dataclass_transform
 
 from .source import Span
@@ -28,7 +32,7 @@ def _fields(cls: type) -> list[str]:
     return names
 
 
-@dataclass_transform(frozen_default=True)
+@dataclass_transform(frozen_default=True, eq_default=False)
 def node(cls: type[_N]) -> type[_N]:
     own = [n for n in inspect.get_annotations(cls) if not n.startswith("_")]
     names = _fields(cls)
@@ -56,14 +60,6 @@ class _Base:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} nodes are immutable")
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and all(
-            getattr(self, f) == getattr(other, f) for f in self._fields
-        )
-
-    def __hash__(self) -> int:
-        return hash((type(self), *(getattr(self, f) for f in self._fields)))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
@@ -234,7 +230,7 @@ class Perform(Node):
 class HandlerClause(Node):
     effect: str
     op: str
-    params: tuple[str, ...]
+    params: tuple[Param, ...]
     body: Node
 
 
@@ -342,3 +338,47 @@ class Use(Node):
 @node
 class Program(Node):
     body: tuple[Node, ...]
+
+
+# ----------------------------------------------------------------------------- traversal
+def iter_children(node: _Base) -> Iterator[_Base]:
+    """The nodes directly below `node`, in source order (like CPython's
+    `ast.iter_child_nodes`); strings, numbers and spans are not nodes."""
+    for name in node._fields:
+        value = getattr(node, name)
+        if isinstance(value, _Base):
+            yield value
+        elif type(value) is tuple:
+            yield from _nodes_in(value)
+
+
+def _nodes_in(items: tuple[Any, ...]) -> Iterator[_Base]:
+    for item in items:
+        if isinstance(item, _Base):
+            yield item
+        elif type(item) is tuple:  # map literal and map pattern pairs: (key, node)
+            yield from _nodes_in(item)
+
+
+def walk(node: _Base, enter: Callable[[_Base], bool] | None = None) -> Iterator[_Base]:
+    """`node` and every node below it, parents before children (like CPython's `ast.walk`,
+    but depth-first, so source order is kept). With `enter`, the children of a node are
+    visited only when `enter(node)` is true (the root's always are)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if enter is None or current is node or enter(current):
+            stack.extend(reversed(list(iter_children(current))))
+
+
+def same_function(node: _Base) -> bool:
+    """For `walk(..., enter=same_function)`: stay out of nested functions and handler
+    clauses, whose code runs at another time."""
+    return not isinstance(node, Lambda | FunctionDecl | HandlerClause)
+
+
+def waits(node: _Base) -> bool:
+    """Whether evaluating `node` can wait: it has an `.await()` outside nested functions
+    (such code compiles to a coroutine)."""
+    return any(isinstance(n, Await) for n in walk(node, enter=same_function))

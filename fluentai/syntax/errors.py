@@ -54,6 +54,26 @@ class FluentSyntaxError(FluentError):
     """A program that does not parse, or a name `check` cannot resolve."""
 
 
+class StaticErrors(FluentSyntaxError):
+    """Several errors found in one program before it ran (by the resolver): rendered one
+    after another, in source order."""
+
+    def __init__(self, errors: list[FluentSyntaxError]) -> None:
+        super().__init__(errors[0].message, errors[0].span)
+        self.errors = errors
+
+    def render(self) -> str:
+        return "\n".join(e.render() for e in self.errors)
+
+
+def raise_static(errors: list[FluentSyntaxError]) -> None:
+    """Raise what the resolver found: nothing, the one error, or all of them."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise StaticErrors(errors)
+
+
 class RuntimeFault(FluentError):
     """A runtime error with a kind from ERROR_KINDS; catchable as {"kind", "message"}."""
 

@@ -303,7 +303,7 @@ class _ToAst(Transformer[Token, Any]):
 
     def handler_clause(self, meta: Any, c: list[Any]) -> ast.HandlerClause:
         effect, op, *names, body = c
-        params = tuple(str(n) for n in names if n is not None)
+        params = tuple(ast.Param(str(n), None, self._tok(n)) for n in names if n is not None)
         return ast.HandlerClause(self._tok(effect), str(effect), str(op), params, body)
 
     # -- match and patterns

@@ -56,7 +56,7 @@ def test_without_a_cluster_nothing_of_it_is_imported(tmp_path: Path) -> None:
     """))
     code = textwrap.dedent(f"""
         import sys
-        from fluentai.interpreter.host import run_path
+        from fluentai.interpreter import run_path
         status = run_path({str(prog)!r})
         print("status", status, "redis" in sys.modules, "fluentai.server.cluster" in sys.modules)
     """)

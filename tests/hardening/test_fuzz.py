@@ -45,7 +45,7 @@ from helpers import ProgramTimeout, time_limit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fluentai.interpreter.host import RECURSION_LIMIT
+from fluentai.interpreter import RECURSION_LIMIT
 
 # run_path raises the recursion limit; raising it first keeps Hypothesis from warning that
 # the limit changed during a test.
@@ -213,7 +213,7 @@ def test_check_mutated_programs(program: tuple[str, str], mirror: Path,
 @given(program=programs)
 def test_run_mutated_programs(program: tuple[str, str], mirror: Path,
                               capsys: pytest.CaptureFixture[str]) -> None:
-    from fluentai.interpreter.host import run_path
+    from fluentai.interpreter import run_path
 
     origin, text = program
     if EXCLUDED.search(text):
@@ -292,7 +292,7 @@ def expressions() -> st.SearchStrategy[str]:
                                                     "print({}.to_json())", "print([{}].sort())"]))
 def test_run_typed_expressions(expr: str, shape: str, mirror: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
-    from fluentai.interpreter.host import run_path
+    from fluentai.interpreter import run_path
 
     text = shape.format(expr) + "\n"
     path = mirror / "zz_expr.flc"
