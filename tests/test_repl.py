@@ -1,5 +1,5 @@
 """The REPL (SPEC §8): driven through a pseudo-terminal as a user would, through a pipe, and
-its completion, highlighting and continuation logic directly.
+its completion, highlighting (repl_style.py) and continuation logic directly.
 
 The pty tests start `python -m fluentai repl` with a terminal of 24x80 as its controlling
 terminal (so Ctrl-C is a key at the prompt and SIGINT during an evaluation), read its output
@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 
 from fluentai.frontends.repl import Repl, history_path
-from fluentai.frontends.repl_input import Completions, highlight, incomplete, scan
+from fluentai.frontends.repl_input import Completions, incomplete, scan
+from fluentai.frontends.repl_style import InputLexer, style
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
@@ -369,7 +370,7 @@ def test_incomplete_inputs() -> None:
         assert not incomplete(text), text
 
 
-def test_scan_and_highlight() -> None:
+def test_scan() -> None:
     text = 'let s = f"a {n + 1} b" // done\nperform Time.now() /* c */ 3.5 true'
     kinds = {text[a:b]: k for k, a, b in scan(text).tokens}
     assert kinds["let"] == "keyword" and kinds["perform"] == "keyword"
@@ -378,9 +379,41 @@ def test_scan_and_highlight() -> None:
     assert kinds["// done"] == "comment" and kinds["/* c */"] == "comment"
     assert kinds['f"'] == kinds["a "] == kinds[' b"'] == "string"
     assert kinds["{"] == kinds["}"] == "interp"
-    styled = "".join(piece for _, piece in highlight(text))
-    assert styled == text
-    assert ("class:fl-keyword", "let") in highlight(text)
+
+
+def highlighted(text: str) -> list[list[tuple[str, str]]]:
+    """The prompt's lexer on `text`: per line, (style, text) fragments."""
+    from prompt_toolkit.document import Document
+
+    document = Document(text)
+    get_line = InputLexer().lex_document(document)
+    return [[(s, t) for s, t, *_ in get_line(n)] for n in range(len(document.lines))]
+
+
+def test_highlight() -> None:
+    text = 'let s = f"a {n + 1} b" // done\nperform Time.now() /* c\n */ 3.5 true'
+    lines = highlighted(text)
+    assert ["".join(t for _, t in line) for line in lines] == text.split("\n")
+    colours = style()
+
+    def look(piece: str) -> tuple[str, bool, bool]:
+        found = [s for line in lines for s, t in line if t == piece]
+        assert found, f"{piece!r} is not one fragment: {lines}"
+        attrs = colours.get_attrs_for_style_str(found[0])
+        return attrs.color or "", bool(attrs.bold), bool(attrs.italic)
+
+    # Keywords, strings, numbers and comments each look different, and unlike plain names.
+    kinds = {"let": look("let"), "string": look("a "), "number": look("3.5"),
+             "comment": look("// done"), "name": look("s")}
+    assert len(set(kinds.values())) == len(kinds), kinds
+    assert look("perform") == kinds["let"] and look("1") == kinds["number"]
+    assert look(" c") == look("*/") == kinds["comment"]  # over the line break
+    assert look("true") not in (kinds["let"], kinds["name"])  # constants
+    assert look("Time") not in (kinds["let"], kinds["name"])  # the effect
+    assert look("{") != kinds["string"]  # an f-string's braces stand out from its text
+    # A command is not FluentAI: one colour for the whole line.
+    (command,) = highlighted(":load examples/hello.flc")
+    assert len(command) == 1 and colours.get_attrs_for_style_str(command[0][0]).color
 
 
 def test_completions() -> None:

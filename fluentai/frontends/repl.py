@@ -13,7 +13,8 @@ where more must follow (`let x =`; a blank line then submits it to show the erro
 Alt-Enter inserts a newline into a complete input. Tab completes globals, keywords, effect
 names (after `perform `) and their operations (after `Effect.`), and methods after `.` (of
 the value's type when the name before the dot is a session global, map keys included;
-otherwise every method name); the input is highlighted.
+otherwise every method name); the input is highlighted by the Pygments lexer of
+`pygments_lexer.py`, the one `pygmentize` uses (colours in `repl_style.py`).
 
 History is kept in `~/.fluentai_history`; the environment variable FLUENTAI_HISTORY names
 another file, and FLUENTAI_HISTORY=off (or empty) keeps history for the session only.
@@ -78,9 +79,7 @@ from ..syntax.source import Source
 from .repl_input import (
     COMMANDS,
     QUIT_COMMANDS,
-    STYLE,
     Completions,
-    _make_lexer,
     incomplete,
 )
 
@@ -595,7 +594,8 @@ def _key_bindings(repl: Repl) -> Any:
 
 def _prompt_session(repl: Repl) -> PromptSession[str]:
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.styles import Style
+
+    from .repl_style import InputLexer, style
 
     def continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
         return "" if is_soft_wrap else CONTINUATION.rjust(width)
@@ -604,12 +604,12 @@ def _prompt_session(repl: Repl) -> PromptSession[str]:
         message=PROMPT,
         multiline=True,
         prompt_continuation=continuation,
-        lexer=_make_lexer(),
+        lexer=InputLexer(),
         completer=_make_completer(repl),
         complete_while_typing=False,
         history=_history(),
         key_bindings=_key_bindings(repl),
-        style=Style.from_dict(STYLE),
+        style=style(),
         include_default_pygments_style=False,
         enable_open_in_editor=False,
     )

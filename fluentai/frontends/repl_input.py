@@ -1,6 +1,6 @@
 """What the REPL knows about the text being typed, kept free of the terminal: scanning an
-input for open brackets, strings and comments (is it complete?), highlighting it, and what
-Tab completes at the cursor."""
+input for open brackets, strings and comments (is it complete?) and what Tab completes at
+the cursor. Its colours come from the Pygments lexer (repl_style.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,13 @@ import re
 from collections.abc import Callable as Fn
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ..runtime.methods import method_names
 from ..runtime.values import Promise
 from ..syntax.errors import FluentSyntaxError
 from ..syntax.parser import parse
 from ..syntax.source import Source
-
-if TYPE_CHECKING:
-    from prompt_toolkit.document import Document
-    from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 KEYWORDS = (
     "async", "break", "catch", "const", "continue", "else", "false", "finally", "for",
@@ -39,9 +35,9 @@ QUIT_COMMANDS = (":quit", ":q", ":exit")
 
 
 # ---------------------------------------------------------------------------- scanning
-# A tolerant tokenizer for what the parser cannot help with: highlighting an input as it is
-# typed, telling an unterminated string inside an f-string expression from a real error,
-# and knowing whether the cursor is in a string or comment when completing.
+# A tolerant tokenizer for what the parser cannot help with: telling an unterminated string
+# inside an f-string expression from a real error, and knowing whether the cursor is in a
+# string or comment when completing.
 
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -198,59 +194,6 @@ def incomplete(text: str) -> bool:
         return False
     return False
 
-
-
-
-STYLE = {
-    "fl-keyword": "ansimagenta bold",
-    "fl-constant": "ansimagenta",
-    "fl-string": "ansigreen",
-    "fl-interp": "ansiyellow",
-    "fl-number": "ansicyan",
-    "fl-comment": "ansibrightblack italic",
-    "fl-effect": "ansiyellow",
-    "fl-type": "ansiyellow",
-    "fl-command": "ansiblue bold",
-}
-
-
-def highlight(text: str) -> list[tuple[str, str]]:
-    """The input as (style, text) fragments: keywords, strings, numbers, comments, ..."""
-    if text.lstrip().startswith(":"):
-        return [("class:fl-command", text)]
-    fragments: list[tuple[str, str]] = []
-    at = 0
-    for kind, start, end in scan(text).tokens:
-        if kind in ("name", "punct", "op"):
-            continue
-        if start > at:
-            fragments.append(("", text[at:start]))
-        fragments.append((f"class:fl-{kind}", text[start:end]))
-        at = end
-    if at < len(text):
-        fragments.append(("", text[at:]))
-    return fragments
-
-
-def _make_lexer() -> Any:
-    from prompt_toolkit.lexers import Lexer
-
-    class FluentLexer(Lexer):
-        def lex_document(self, document: Document) -> Fn[[int], StyleAndTextTuples]:
-            lines: list[StyleAndTextTuples] = [[]]
-            for style, piece in highlight(document.text):
-                parts = piece.split("\n")
-                for k, part in enumerate(parts):
-                    if k:
-                        lines.append([])
-                    if part:
-                        lines[-1].append((style, part))
-
-            def get_line(lineno: int) -> StyleAndTextTuples:
-                return lines[lineno] if 0 <= lineno < len(lines) else []
-            return get_line
-
-    return FluentLexer()
 
 
 def _all_method_names() -> list[str]:
