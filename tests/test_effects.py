@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from helpers import run_program
 
-from fluentai.effects import EffectHandler, expect, operation
+from fluentai.effects import STRING, EffectHandler, expect, operation
 from fluentai.interpreter import Interpreter, run_interpreter
 from fluentai.syntax.source import Source
 
@@ -119,7 +119,7 @@ class Greeter(EffectHandler):
 
     @operation()
     def hello(self, name: Any) -> str:
-        expect("Greeter.hello()", name, str, name="a name")
+        expect("Greeter.hello()", name, STRING.named("a name"))
         return f"hello {name}"
 
     @operation()

@@ -14,8 +14,20 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from ..runtime.values import expect_args, type_of
-from ..syntax.errors import EffectErr, TypeErr
+from ..runtime.args import (
+    BOOL,
+    BYTES,
+    FUNCTION,
+    INT,
+    LIST,
+    MAP,
+    NUMBER,
+    STRING,
+    Kind,
+    check_count,
+    expect,
+)
+from ..syntax.errors import EffectErr, TypeErr, ValueErr
 
 
 @dataclass(frozen=True)
@@ -213,15 +225,12 @@ class EffectRegistry:
 
 
 def check_arity(effect: str, spec: OpSpec, args: list[Any]) -> None:
-    n = len(args)
-    if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
-        raise TypeErr(
-            f"{effect}.{spec.name}() {expect_args(spec.min_args, spec.max_args)}, got {n}"
-        )
+    check_count(f"{effect}.{spec.name}()", len(args), spec.min_args, spec.max_args)
 
 
-def expect(what: str, value: Any, *types: type, name: str) -> None:
-    """Uniform argument check for handlers: `expect("Time.sleep()", ms, int, float,
-    name="a number")` → TypeError "Time.sleep() expects a number, got string"."""
-    if type(value) not in types:
-        raise TypeErr(f"{what} expects {name}, got {type_of(value)}")
+# The plugin API (docs/effects.md). Handlers check their arguments as builtins do:
+# `expect("Time.sleep()", ms, NUMBER)` gives "Time.sleep() expects a number, got string"
+# (see runtime.args); they fail with the runtime's error kinds.
+__all__ = ["BOOL", "BYTES", "FUNCTION", "INT", "LIST", "MAP", "NUMBER", "STRING",
+           "EffectContext", "EffectErr", "EffectHandler", "EffectRegistry", "Kind", "OpSpec",
+           "TypeErr", "ValueErr", "expect", "operation"]

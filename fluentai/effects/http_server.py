@@ -22,7 +22,7 @@ from ..server.connections import CLOSE_GOING_AWAY, CLOSE_NORMAL, Connection
 from ..server.listener import Listener, ListenError, bind
 from ..server.routes import RouteError, Router
 from ..syntax.errors import ValueErr
-from . import EffectContext, EffectHandler, expect, operation
+from . import INT, MAP, STRING, EffectContext, EffectHandler, expect, operation
 from .http_dispatch import ProgramDispatch
 from .http_mapping import portable, to_frame
 
@@ -59,7 +59,7 @@ class RunningServer:
 def parse_options(options: Any) -> Options:
     if options is None:
         return Options()
-    expect("HttpServer.listen()", options, dict, name="an options map")
+    expect("HttpServer.listen()", options, MAP.named("an options map"))
     o = Options()
     known = {"host", "origins", "max_message_size", "max_body_size", "max_connections",
              "queue_size", "ping_interval", "ping_timeout", "compression", "subprotocols",
@@ -84,7 +84,7 @@ def parse_options(options: Any) -> Options:
         return list(v)
 
     if "host" in options:
-        expect("HttpServer.listen() option 'host'", options["host"], str, name="a string")
+        expect("HttpServer.listen() option 'host'", options["host"], STRING)
         o.host = options["host"]
     if "origins" in options:
         o.origins = strings("origins") if options["origins"] is not None else None
@@ -130,7 +130,7 @@ class HttpServer(EffectHandler):
 
     # ------------------------------------------------------------------ lookups
     def server(self, server_id: Any) -> ServerApp:
-        expect("HttpServer", server_id, str, name="a server id string")
+        expect("HttpServer", server_id, STRING.named("a server id string"))
         running = self.servers.get(server_id)
         if running is None:
             raise ValueErr(f"unknown server id '{server_id}'")
@@ -139,14 +139,14 @@ class HttpServer(EffectHandler):
     def connection(self, app: ServerApp, conn_id: Any) -> Connection:
         """A connection of the server's group (with a cluster, it may be another node's:
         a `RemoteConnection` that offers the same operations)."""
-        expect("HttpServer", conn_id, str, name="a connection id string")
+        expect("HttpServer", conn_id, STRING.named("a connection id string"))
         conn = app.registry.lookup(conn_id)
         if conn is None:
             raise ValueErr(f"unknown connection id '{conn_id}' on {app.server_id}")
         return conn
 
     def find_connection(self, conn_id: Any) -> tuple[ServerApp, Connection]:
-        expect("WebSocket", conn_id, str, name="a connection id string")
+        expect("WebSocket", conn_id, STRING.named("a connection id string"))
         for running in self.servers.values():
             conn = running.app.registry.lookup(conn_id)
             if conn is not None:
@@ -156,7 +156,7 @@ class HttpServer(EffectHandler):
     # ------------------------------------------------------------------ operations
     @operation(eager=True)
     async def listen(self, port: Any, ws_enabled: Any = False, options: Any = None) -> dict[str, Any]:
-        expect("HttpServer.listen()", port, int, name="a port number")
+        expect("HttpServer.listen()", port, INT.named("a port number"))
         if not 0 <= port <= 65535:
             raise ValueErr(f"HttpServer.listen(): port {port} is out of range")
         opts = parse_options(options)
@@ -267,8 +267,8 @@ class HttpServer(EffectHandler):
 
     @operation()
     def route(self, method: Any, path: Any, handler: Any) -> None:
-        expect("HttpServer.route()", method, str, name="an HTTP method string")
-        expect("HttpServer.route()", path, str, name="a path string")
+        expect("HttpServer.route()", method, STRING.named("an HTTP method string"))
+        expect("HttpServer.route()", path, STRING.named("a path string"))
         if not isinstance(handler, str | Callable):
             raise ValueErr(f"HttpServer.route() expects a function or its name, got {type_of(handler)}")
         try:
@@ -318,19 +318,19 @@ class HttpServer(EffectHandler):
 def broadcast_filter(what: str, options: Any) -> str | None:
     if options is None:
         return None
-    expect(what, options, dict, name="an options map")
+    expect(what, options, MAP.named("an options map"))
     unknown = sorted(set(options) - {"meta"})
     if unknown:
         raise ValueErr(f"{what}: unknown option '{unknown[0]}' (known: meta)")
     meta = options.get("meta")
     if meta is not None:
-        expect(f"{what} option 'meta'", meta, str, name="a meta key string")
+        expect(f"{what} option 'meta'", meta, STRING.named("a meta key string"))
     return meta
 
 
 def close_connection(conn: Connection, code: Any, reason: Any, what: str) -> None:
-    expect(what, code, int, name="a close code")
-    expect(what, reason, str, name="a reason string")
+    expect(what, code, INT.named("a close code"))
+    expect(what, reason, STRING.named("a reason string"))
     # 1004-1006 and 1015 are reserved: they never appear in a close frame (RFC 6455 7.4.1).
     if not (code in (1000, 1001, 1002, 1003) or 1007 <= code <= 1014 or 3000 <= code <= 4999):
         raise ValueErr(f"{what}: {code} is not a close code a server may send")

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..runtime.values import display
 from ..syntax.errors import EffectErr
-from . import EffectHandler, expect, operation
+from . import STRING, EffectHandler, expect, operation
 
 
 class _StdinReader:
@@ -94,7 +94,7 @@ class IO(EffectHandler):
 
     @operation()
     def read_file(self, path: Any) -> str:
-        expect("IO.read_file()", path, str, name="a path string")
+        expect("IO.read_file()", path, STRING.named("a path string"))
         try:
             with open(path, encoding="utf-8") as f:
                 return f.read()
@@ -105,7 +105,7 @@ class IO(EffectHandler):
 
     @operation()
     def write_file(self, path: Any, text: Any) -> None:
-        expect("IO.write_file()", path, str, name="a path string")
+        expect("IO.write_file()", path, STRING.named("a path string"))
         try:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(display(text))

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..runtime.values import display, from_json, to_json
 from ..syntax.errors import EffectErr, ValueErr
-from . import EffectContext, EffectHandler, expect, operation
+from . import MAP, NUMBER, STRING, EffectContext, EffectHandler, expect, operation
 
 
 class Network(EffectHandler):
@@ -37,12 +37,12 @@ class Network(EffectHandler):
     @operation()
     async def request(self, spec: Any) -> dict[str, Any]:
         """`{method, url, headers, body, timeout_ms}`; only `url` is required."""
-        expect("Network.request()", spec, dict, name="a request map")
+        expect("Network.request()", spec, MAP.named("a request map"))
         method = spec.get("method", "GET")
-        expect("Network.request() method", method, str, name="a string")
+        expect("Network.request() method", method, STRING)
         timeout = spec.get("timeout_ms")
         if timeout is not None:
-            expect("Network.request() timeout_ms", timeout, int, float, name="a number")
+            expect("Network.request() timeout_ms", timeout, NUMBER)
         return await self._send("Network.request()", method.upper(), spec.get("url"),
                                 spec.get("body"), spec.get("headers"), timeout)
 
@@ -50,10 +50,10 @@ class Network(EffectHandler):
                     timeout_ms: Any) -> dict[str, Any]:
         import httpx
 
-        expect(what, url, str, name="a URL string")
+        expect(what, url, STRING.named("a URL string"))
         hdrs = {}
         if headers is not None:
-            expect(what, headers, dict, name="a headers map")
+            expect(what, headers, MAP.named("a headers map"))
             hdrs = {str(k): display(v) for k, v in headers.items()}
         content: bytes | None = None
         if body is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..syntax.errors import ValueErr
-from . import EffectHandler, expect, operation
+from . import INT, LIST, EffectHandler, expect, operation
 
 
 class Random(EffectHandler):
@@ -14,8 +14,8 @@ class Random(EffectHandler):
     @operation()
     def int(self, lo: Any, hi: Any) -> int:
         """An int in [lo, hi): `hi` is excluded."""
-        expect("Random.int()", lo, int, name="an int")
-        expect("Random.int()", hi, int, name="an int")
+        expect("Random.int()", lo, INT)
+        expect("Random.int()", hi, INT)
         if hi <= lo:
             raise ValueErr(f"Random.int(): empty range [{lo}, {hi})")
         return int(self.ctx.random.randrange(lo, hi))
@@ -26,12 +26,12 @@ class Random(EffectHandler):
 
     @operation()
     def choice(self, items: Any) -> Any:
-        expect("Random.choice()", items, list, name="a list")
+        expect("Random.choice()", items, LIST)
         if not items:
             raise ValueErr("Random.choice(): the list is empty")
         return self.ctx.random.choice(items)
 
     @operation()
     def seed(self, n: Any) -> None:
-        expect("Random.seed()", n, int, name="an int")
+        expect("Random.seed()", n, INT)
         self.ctx.random.seed(n)

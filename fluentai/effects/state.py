@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import EffectContext, EffectHandler, expect, operation
+from . import STRING, EffectContext, EffectHandler, expect, operation
 
 
 class State(EffectHandler):
@@ -16,17 +16,17 @@ class State(EffectHandler):
 
     @operation()
     def get(self, key: Any) -> Any:
-        expect("State.get()", key, str, name="a string key")
+        expect("State.get()", key, STRING.named("a string key"))
         return self.store.get(key)
 
     @operation()
     def set(self, key: Any, value: Any) -> None:
-        expect("State.set()", key, str, name="a string key")
+        expect("State.set()", key, STRING.named("a string key"))
         self.store[key] = value
 
     @operation()
     def delete(self, key: Any) -> None:
-        expect("State.delete()", key, str, name="a string key")
+        expect("State.delete()", key, STRING.named("a string key"))
         self.store.pop(key, None)
 
     @operation()

@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from ..syntax.errors import ValueErr
-from . import EffectHandler, expect, operation
+from . import NUMBER, STRING, EffectHandler, expect, operation
 
 
 class Time(EffectHandler):
@@ -19,7 +19,7 @@ class Time(EffectHandler):
 
     @operation(eager=True)
     async def sleep(self, ms: Any) -> None:
-        expect("Time.sleep()", ms, int, float, name="a number of milliseconds")
+        expect("Time.sleep()", ms, NUMBER.named("a number of milliseconds"))
         if ms < 0:
             raise ValueErr("Time.sleep() expects a non-negative duration")
         await self.ctx.sleep(ms)
@@ -27,12 +27,12 @@ class Time(EffectHandler):
     @operation()
     def format(self, ms: Any, fmt: Any = None) -> str:
         """UTC time as ISO 8601 (`2024-01-01T00:00:00.000Z`), or by a strftime format."""
-        expect("Time.format()", ms, int, float, name="a number of milliseconds")
+        expect("Time.format()", ms, NUMBER.named("a number of milliseconds"))
         try:
             when = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)
         except (OverflowError, OSError, ValueError):
             raise ValueErr(f"Time.format(): {ms} is out of range") from None
         if fmt is None:
             return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-        expect("Time.format()", fmt, str, name="a format string")
+        expect("Time.format()", fmt, STRING.named("a format string"))
         return when.strftime(fmt)

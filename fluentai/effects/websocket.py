@@ -7,7 +7,7 @@ from typing import Any
 
 from ..server.connections import CLOSE_NORMAL
 from ..syntax.errors import EffectErr
-from . import EffectContext, EffectHandler, operation
+from . import STRING, EffectContext, EffectHandler, expect, operation
 from .http_mapping import to_frame
 from .http_server import HttpServer, broadcast_filter, close_connection
 
@@ -60,8 +60,6 @@ class WebSocket(EffectHandler):
 
     @operation()
     def set_meta(self, conn_id: Any, key: Any, value: Any) -> None:
-        from . import expect
-
         app, conn = self.http.find_connection(conn_id)
-        expect("WebSocket.set_meta()", key, str, name="a string key")
+        expect("WebSocket.set_meta()", key, STRING.named("a string key"))
         app.registry.set_meta(conn, key, value)

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from ..syntax.errors import EffectErr, ValueErr
-from . import EffectContext, EffectHandler, expect, operation
+from . import INT, MAP, NUMBER, STRING, EffectContext, EffectHandler, expect, operation
 from .http_mapping import to_frame
 
 
@@ -23,7 +23,7 @@ class WebSocketClient(EffectHandler):
         self.count = 0
 
     def _client(self, what: str, client_id: Any) -> Any:
-        expect(what, client_id, str, name="a client id string")
+        expect(what, client_id, STRING.named("a client id string"))
         ws = self.clients.get(client_id)
         if ws is None:
             raise ValueErr(f"{what}: unknown client id '{client_id}'")
@@ -36,9 +36,9 @@ class WebSocketClient(EffectHandler):
         from websockets.asyncio.client import connect
         from websockets.exceptions import InvalidHandshake, InvalidURI
 
-        expect("WebSocketClient.connect()", url, str, name="a ws:// or wss:// URL")
+        expect("WebSocketClient.connect()", url, STRING.named("a ws:// or wss:// URL"))
         opts = options or {}
-        expect("WebSocketClient.connect()", opts, dict, name="an options map")
+        expect("WebSocketClient.connect()", opts, MAP.named("an options map"))
         headers = opts.get("headers") or {}
         kwargs: dict[str, Any] = {
             "additional_headers": {str(k): str(v) for k, v in headers.items()},
@@ -83,7 +83,7 @@ class WebSocketClient(EffectHandler):
 
         ws = self._client("WebSocketClient.receive()", client_id)
         if timeout_ms is not None:
-            expect("WebSocketClient.receive()", timeout_ms, int, float, name="milliseconds")
+            expect("WebSocketClient.receive()", timeout_ms, NUMBER.named("milliseconds"))
         try:
             if timeout_ms is None:
                 return await ws.recv()
@@ -103,8 +103,8 @@ class WebSocketClient(EffectHandler):
     @operation()
     async def close(self, client_id: Any, code: Any = 1000, reason: Any = "") -> None:
         ws = self._client("WebSocketClient.close()", client_id)
-        expect("WebSocketClient.close()", code, int, name="a close code")
-        expect("WebSocketClient.close()", reason, str, name="a reason string")
+        expect("WebSocketClient.close()", code, INT.named("a close code"))
+        expect("WebSocketClient.close()", reason, STRING.named("a reason string"))
         await ws.close(code, reason)
 
     async def shutdown(self) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Callable as Fn
 from typing import Any
 
 from ..syntax.errors import EffectErr, TypeErr, ValueErr
+from .args import FUNCTION, INT, LIST, NUMBER, expect
+from .functions import Builtin
 from .methods import (
     compare,
     filter_list,
@@ -21,13 +23,9 @@ from .methods import (
     map_list,
     parse_float,
     parse_int,
-    want_fn,
-    want_int,
-    want_list,
-    want_number,
     write_line,
 )
-from .values import Builtin, Promise, display, format_float, type_of
+from .values import Promise, display, format_float, type_of
 
 # A list of this many elements is almost certainly a mistake; failing beats exhausting memory.
 MAX_RANGE = 100_000_000
@@ -49,9 +47,9 @@ def _sized(what: str) -> Fn[[Any], int]:
 
 def _range(a: Any, b: Any = None) -> list[int]:
     if b is None:
-        start, stop = 0, want_int("range()", a)
+        start, stop = 0, expect("range()", a, INT)
     else:
-        start, stop = want_int("range()", a), want_int("range()", b)
+        start, stop = expect("range()", a, INT), expect("range()", b, INT)
     if stop - start > MAX_RANGE:
         raise ValueErr(f"range() of {stop - start} elements is too large (limit {MAX_RANGE})")
     return list(range(start, stop))
@@ -85,7 +83,7 @@ def _float(v: Any) -> float:
 
 
 def _abs(x: Any) -> int | float:
-    return abs(want_number("abs()", x))
+    return abs(expect("abs()", x, NUMBER))
 
 
 def _extreme(what: str, pick: Fn[[int], bool]) -> Fn[..., Any]:
@@ -110,7 +108,7 @@ def _extreme(what: str, pick: Fn[[int], bool]) -> Fn[..., Any]:
 
 def _whole(what: str, to_int: Fn[[float], int]) -> Fn[[Any], int]:
     def whole(x: Any) -> int:
-        x = want_number(what, x)
+        x = expect(what, x, NUMBER)
         if type(x) is int:
             return int(x)
         if math.isnan(x) or math.isinf(x):
@@ -128,7 +126,7 @@ def _round_half_away(x: float) -> int:
 
 
 def _sqrt(x: Any) -> float:
-    x = want_number("sqrt()", x)
+    x = expect("sqrt()", x, NUMBER)
     if x < 0:
         raise ValueErr(f"sqrt() of a negative number: {display(x)}")
     try:
@@ -142,19 +140,19 @@ def _sqrt(x: Any) -> float:
 def _g_map(a: Any, b: Any) -> list[Any]:
     if type(a) is list:
         a, b = b, a
-    return map_list(want_fn("map()", a), want_list("map()", b))
+    return map_list(expect("map()", a, FUNCTION), expect("map()", b, LIST))
 
 
 def _g_filter(a: Any, b: Any) -> list[Any]:
     if type(a) is list:
         a, b = b, a
-    return filter_list(want_fn("filter()", a), want_list("filter()", b))
+    return filter_list(expect("filter()", a, FUNCTION), expect("filter()", b, LIST))
 
 
 def _g_fold(a: Any, init: Any, b: Any) -> Any:
     if type(a) is list:
         a, b = b, a
-    return fold_list(want_fn("fold()", a), init, want_list("fold()", b))
+    return fold_list(expect("fold()", a, FUNCTION), init, expect("fold()", b, LIST))
 
 
 # --- Promise.all / Promise.race ------------------------------------------------------
@@ -175,7 +173,7 @@ def _retrieve(fut: asyncio.Future[Any]) -> None:
 
 def _split(what: str, items: Any) -> tuple[list[Any], dict[asyncio.Future[Any], list[int]]]:
     """The elements, and the futures still pending with the positions each one fills."""
-    items = want_list(what, items)[:]
+    items = expect(what, items, LIST)[:]
     pending: dict[asyncio.Future[Any], list[int]] = {}
     for i, p in enumerate(items):
         if type(p) is not Promise:

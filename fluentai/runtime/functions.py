@@ -16,8 +16,9 @@ from typing import Any
 
 from ..syntax.errors import FluentError, RuntimeFault, TypeErr
 from ..syntax.source import Span
+from .args import check_count, count_text
 from .tasks import Host, failed_promise, start_eager
-from .values import Builtin, Callable, Promise, expect_args, type_of
+from .values import Callable, Promise, type_of
 
 _MARK = object()
 BREAK: tuple[Any, ...] = (_MARK, "break")
@@ -53,6 +54,27 @@ BUILTIN_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
     "map": (dict,),
     "bytes": (bytes,),
 }
+
+
+class Builtin(Callable):
+    """A global function written in Python: `fn(*args)`; errors without span get the caller's."""
+
+    __slots__ = ("fn", "max_args", "min_args")
+
+    def __init__(self, name: str, fn: Any, min_args: int, max_args: int | None) -> None:
+        self.name = name
+        self.fn = fn
+        self.min_args = min_args
+        self.max_args = max_args
+
+    def call(self, args: list[Any], span: Any = None) -> Any:
+        n = len(args)
+        if n < self.min_args or (self.max_args is not None and n > self.max_args):
+            check_count(f"{self.name}()", n, self.min_args, self.max_args)
+        return self.fn(*args)
+
+    def arity(self) -> int | None:
+        return self.max_args
 
 
 class Function(Callable):
@@ -117,7 +139,7 @@ class Function(Callable):
         given = len(args)
         if given != self.nparams:
             if not self.min_args <= given <= self.nparams:
-                expected = expect_args(self.min_args, self.nparams)
+                expected = count_text(self.min_args, self.nparams)
                 raise TypeErr(f"{self.name}() {expected}, got {given}")
             return self._frame_with_defaults(args)
         self._check(args)

@@ -18,13 +18,13 @@ from functools import cmp_to_key
 from typing import Any
 
 from ..syntax.errors import IndexErr, TypeErr, ValueErr
+from .args import FUNCTION, INT, LIST, MAP, STRING, check_count, expect
+from .functions import fit_count
 from .values import (
-    Builtin,
     Callable,
     Promise,
     display,
     equals,
-    expect_args,
     from_json,
     to_json,
     truthy,
@@ -46,51 +46,11 @@ class Method:
     def call(self, receiver: Any, args: list[Any]) -> Any:
         n = len(args)
         if n < self.min_args or n > self.max_args:
-            raise TypeErr(f"{self.name}() {expect_args(self.min_args, self.max_args)}, got {n}")
+            check_count(f"{self.name}()", n, self.min_args, self.max_args)
         return self.fn(receiver, *args)
 
     def __repr__(self) -> str:
         return f"<method {self.name}>"
-
-
-# --- argument checks shared with builtins.py --------------------------------------------
-
-
-def want_int(what: str, v: Any) -> int:
-    if type(v) is not int:  # bool is not an int in FluentAI
-        raise TypeErr(f"{what} expects an int, got {type_of(v)}")
-    return int(v)
-
-
-def want_number(what: str, v: Any) -> int | float:
-    t = type(v)
-    if t is not int and t is not float:
-        raise TypeErr(f"{what} expects a number, got {type_of(v)}")
-    return v
-
-
-def want_str(what: str, v: Any) -> str:
-    if type(v) is not str:
-        raise TypeErr(f"{what} expects a string, got {type_of(v)}")
-    return str(v)
-
-
-def want_list(what: str, v: Any) -> list[Any]:
-    if type(v) is not list:
-        raise TypeErr(f"{what} expects a list, got {type_of(v)}")
-    return v
-
-
-def want_map(what: str, v: Any) -> dict[str, Any]:
-    if type(v) is not dict:
-        raise TypeErr(f"{what} expects a map, got {type_of(v)}")
-    return v
-
-
-def want_fn(what: str, v: Any) -> Callable:
-    if not isinstance(v, Callable):
-        raise TypeErr(f"{what} expects a function, got {type_of(v)}")
-    return v
 
 
 def quote(s: str, limit: int = 40) -> str:
@@ -111,31 +71,24 @@ def write_line(text: str) -> None:
 # --- callbacks -------------------------------------------------------------------------
 
 
-def arg_count(f: Callable, base: int) -> int:
-    """How many of (base arguments, index) to pass to callback `f`.
+# Callbacks get (item[, index]) or (acc, item[, index]) as `fit_count` says: the index only
+# when they declare a parameter for it, nil for parameters beyond. The calls go straight to
+# `Callable.call` (the value was checked to be callable): these loops are hot. Each iterates
+# over a copy, so a callback that pushes to the list cannot loop forever.
 
-    The index goes only to a FluentAI function that declares a parameter for it; one that
-    declares fewer parameters than the base arguments gets only as many as it declares.
-    A builtin never gets the index: its arity counts optional parameters, and
-    `xs.map(range)` must not turn into `range(x, i)`.
-    """
-    n = f.arity()
-    if n is None:
-        return base
-    if n > base:
-        return base if isinstance(f, Builtin) else base + 1
-    return n
+
+def _offered(n: int, args: list[Any]) -> list[Any]:
+    return args[:n] if n <= len(args) else [*args, *([None] * (n - len(args)))]
 
 
 def map_list(f: Callable, xs: list[Any]) -> list[Any]:
     call = f.call
-    n = arg_count(f, 1)
-    # Iterate over a copy so a callback that pushes to the list cannot loop forever.
+    n = fit_count(f, 2, optional=1)
     if n == 1:
         return [call([x]) for x in xs[:]]
     if n == 2:
         return [call([x, i]) for i, x in enumerate(xs[:])]
-    return [call([]) for _ in xs[:]]
+    return [call(_offered(n, [x, i])) for i, x in enumerate(xs[:])]
 
 
 def filter_list(f: Callable, xs: list[Any]) -> list[Any]:
@@ -145,10 +98,10 @@ def filter_list(f: Callable, xs: list[Any]) -> list[Any]:
 
 def fold_list(f: Callable, init: Any, xs: list[Any]) -> Any:
     call = f.call
-    n = arg_count(f, 2)
+    n = fit_count(f, 3, optional=1)
     acc = init
     for i, x in enumerate(xs[:]):
-        acc = call([acc, x, i][:n])
+        acc = call(_offered(n, [acc, x, i]))
     return acc
 
 
@@ -251,42 +204,42 @@ def parse_float(what: str, s: str) -> float:
 
 
 def _s_substring(s: str, start: Any, end: Any = None) -> str:
-    want_int("string.substring()", start)
+    expect("string.substring()", start, INT)
     if end is None:
         return s[start:]
-    return s[start : want_int("string.substring()", end)]
+    return s[start : expect("string.substring()", end, INT)]
 
 
 def _s_split(s: str, sep: Any = None) -> list[str]:
     if sep is None:
         return s.split()
-    if want_str("string.split()", sep) == "":
+    if expect("string.split()", sep, STRING) == "":
         return list(s)
     return s.split(sep)
 
 
 def _s_contains(s: str, sub: Any) -> bool:
-    return want_str("string.contains()", sub) in s
+    return expect("string.contains()", sub, STRING) in s
 
 
 def _s_starts_with(s: str, prefix: Any) -> bool:
-    return s.startswith(want_str("string.starts_with()", prefix))
+    return s.startswith(expect("string.starts_with()", prefix, STRING))
 
 
 def _s_ends_with(s: str, suffix: Any) -> bool:
-    return s.endswith(want_str("string.ends_with()", suffix))
+    return s.endswith(expect("string.ends_with()", suffix, STRING))
 
 
 def _s_replace(s: str, old: Any, new: Any) -> str:
-    return s.replace(want_str("string.replace()", old), want_str("string.replace()", new))
+    return s.replace(expect("string.replace()", old, STRING), expect("string.replace()", new, STRING))
 
 
 def _s_index_of(s: str, sub: Any) -> int:
-    return s.find(want_str("string.index_of()", sub))
+    return s.find(expect("string.index_of()", sub, STRING))
 
 
 def _s_repeat(s: str, n: Any) -> str:
-    if want_int("string.repeat()", n) < 0:
+    if expect("string.repeat()", n, INT) < 0:
         raise ValueErr(f"string.repeat() count must not be negative, got {n}")
     return s * n
 
@@ -336,7 +289,7 @@ def _l_pop(xs: list[Any]) -> Any:
 
 
 def _l_get(xs: list[Any], i: Any, default: Any = None) -> Any:
-    want_int("list.get()", i)
+    expect("list.get()", i, INT)
     n = len(xs)
     if -n <= i < n:
         return xs[i]
@@ -352,30 +305,30 @@ def _l_last(xs: list[Any]) -> Any:
 
 
 def _l_map(xs: list[Any], f: Any) -> list[Any]:
-    return map_list(want_fn("list.map()", f), xs)
+    return map_list(expect("list.map()", f, FUNCTION), xs)
 
 
 def _l_filter(xs: list[Any], f: Any) -> list[Any]:
-    return filter_list(want_fn("list.filter()", f), xs)
+    return filter_list(expect("list.filter()", f, FUNCTION), xs)
 
 
 def _l_reduce_as(what: str) -> Fn[[list[Any], Any, Any], Any]:
     def reduce(xs: list[Any], init: Any, f: Any) -> Any:
-        return fold_list(want_fn(what, f), init, xs)
+        return fold_list(expect(what, f, FUNCTION), init, xs)
 
     return reduce
 
 
 def _l_for_each(xs: list[Any], f: Any) -> None:
-    map_list(want_fn("list.for_each()", f), xs)
+    map_list(expect("list.for_each()", f, FUNCTION), xs)
 
 
 def _l_find(xs: list[Any], f: Any) -> Any:
-    f = want_fn("list.find()", f)
+    f = expect("list.find()", f, FUNCTION)
     call = f.call
-    n = arg_count(f, 1)
+    n = fit_count(f, 2, optional=1)
     for i, x in enumerate(xs[:]):
-        if truthy(call([x, i][:n])):
+        if truthy(call(_offered(n, [x, i]))):
             return x
     return None
 
@@ -392,14 +345,14 @@ def _l_index_of(xs: list[Any], v: Any) -> int:
 
 
 def _l_join(xs: list[Any], sep: Any) -> str:
-    return want_str("list.join()", sep).join([display(x) for x in xs])
+    return expect("list.join()", sep, STRING).join([display(x) for x in xs])
 
 
 def _l_slice(xs: list[Any], start: Any, end: Any = None) -> list[Any]:
-    want_int("list.slice()", start)
+    expect("list.slice()", start, INT)
     if end is None:
         return xs[start:]
-    return xs[start : want_int("list.slice()", end)]
+    return xs[start : expect("list.slice()", end, INT)]
 
 
 def _l_reverse(xs: list[Any]) -> list[Any]:
@@ -409,11 +362,11 @@ def _l_reverse(xs: list[Any]) -> list[Any]:
 def _l_sort(xs: list[Any], key: Any = None) -> list[Any]:
     if key is None:
         return sort_values(xs)
-    return _sort_by("list.sort()", xs, want_fn("list.sort()", key))
+    return _sort_by("list.sort()", xs, expect("list.sort()", key, FUNCTION))
 
 
 def _l_concat(xs: list[Any], other: Any) -> list[Any]:
-    return xs + want_list("list.concat()", other)
+    return xs + expect("list.concat()", other, LIST)
 
 
 def _is_empty(v: Any) -> bool:
@@ -474,7 +427,7 @@ def _m_remove(m: dict[str, Any], k: Any) -> Any:
 
 
 def _m_merge(m: dict[str, Any], other: Any) -> dict[str, Any]:
-    return {**m, **want_map("map.merge()", other)}
+    return {**m, **expect("map.merge()", other, MAP)}
 
 
 MAP_METHODS: dict[str, tuple[Fn[..., Any], int, int]] = {
@@ -505,10 +458,10 @@ def _b_to_string(b: bytes) -> str:
 
 
 def _b_slice(b: bytes, start: Any, end: Any = None) -> bytes:
-    want_int("bytes.slice()", start)
+    expect("bytes.slice()", start, INT)
     if end is None:
         return b[start:]
-    return b[start : want_int("bytes.slice()", end)]
+    return b[start : expect("bytes.slice()", end, INT)]
 
 
 BYTES_METHODS: dict[str, tuple[Fn[..., Any], int, int]] = {

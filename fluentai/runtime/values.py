@@ -33,27 +33,6 @@ class Callable:
         return None
 
 
-class Builtin(Callable):
-    """A global function written in Python: `fn(*args)`; errors without span get the caller's."""
-
-    __slots__ = ("fn", "max_args", "min_args")
-
-    def __init__(self, name: str, fn: Any, min_args: int, max_args: int | None) -> None:
-        self.name = name
-        self.fn = fn
-        self.min_args = min_args
-        self.max_args = max_args
-
-    def call(self, args: list[Any], span: Any = None) -> Any:
-        n = len(args)
-        if n < self.min_args or (self.max_args is not None and n > self.max_args):
-            raise TypeErr(f"{self.name}() {expect_args(self.min_args, self.max_args)}, got {n}")
-        return self.fn(*args)
-
-    def arity(self) -> int | None:
-        return self.max_args
-
-
 class Promise:
     """The result of an async call or async effect operation.
 
@@ -288,30 +267,13 @@ class Thrown(FluentError):
         return self.payload
 
 
-def expect_args(lo: int, hi: int | None) -> str:
-    if hi == lo:
-        return f"takes {lo} argument{'s' if lo != 1 else ''}"
-    if hi is None:
-        return f"takes at least {lo} argument{'s' if lo != 1 else ''}"
-    return f"takes {lo} to {hi} arguments"
-
-
-def check_type(what: str, v: Any, *types: type, expected: str) -> None:
-    """Raise a TypeError naming `what`, the expected and the actual type."""
-    if type(v) not in types:
-        raise TypeErr(f"{what} expects {expected}, got {type_of(v)}")
-
-
 __all__ = [
-    "Builtin",
     "Callable",
     "FluentError",
     "Promise",
     "Thrown",
-    "check_type",
     "display",
     "equals",
-    "expect_args",
     "format_float",
     "from_json",
     "to_json",

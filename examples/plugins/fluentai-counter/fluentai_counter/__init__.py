@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fluentai.effects import EffectContext, EffectHandler, expect, operation
+from fluentai.effects import INT, STRING, EffectContext, EffectHandler, expect, operation
 
 
 class Counter(EffectHandler):
@@ -22,19 +22,19 @@ class Counter(EffectHandler):
     @operation()
     def next(self, name: Any) -> int:
         """Increment the counter `name` and return its new value."""
-        expect("Counter.next()", name, str, name="a counter name")
+        expect("Counter.next()", name, STRING.named("a counter name"))
         self.counts[name] = self.counts.get(name, 0) + 1
         return self.counts[name]
 
     @operation()
     def reset(self, name: Any) -> None:
-        expect("Counter.reset()", name, str, name="a counter name")
+        expect("Counter.reset()", name, STRING.named("a counter name"))
         self.counts.pop(name, None)
 
     @operation()
     async def tick(self, ms: Any) -> int:
         """Sleep `ms` on the interpreter's clock (async: returns a promise) and give the
         time afterwards."""
-        expect("Counter.tick()", ms, int, name="milliseconds")
+        expect("Counter.tick()", ms, INT.named("milliseconds"))
         await self.ctx.sleep(ms)
         return self.ctx.now_ms()
