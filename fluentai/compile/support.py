@@ -22,6 +22,8 @@ class Gen(Protocol):
     res: Resolution
     host: Host
     module_globals: dict[str, Any]
+    # Finds, compiles and caches a module for `use` (None where `use` is not available).
+    loader: PyCallable[[str, Span], tuple[Any, Code]] | None
 
     def expr(self, node: ast.Node) -> Code:
         """Expression context: never returns a control signal."""
