@@ -13,7 +13,7 @@ Scope rules (SPEC §2–§3):
 
 Static errors are collected, not raised: `Resolution.errors` lists all of them with their
 spans (`return` outside a function, `break`/`continue` outside a loop, duplicate or
-ill-ordered parameters, a default value that waits, code after a lone name on its line).
+ill-ordered parameters, a default value that waits).
 """
 
 from __future__ import annotations
@@ -163,15 +163,7 @@ class Resolver:
             for node in nodes:
                 if isinstance(node, ast.FunctionDecl):
                     self.scope.declare(node.name, node)
-        for i, node in enumerate(nodes):
-            following = nodes[i + 1] if i + 1 < len(nodes) else None
-            if (isinstance(node, ast.Var) and following is not None
-                    and following.span.line == node.span.line):
-                # A lone name has no effect; followed on its line by more code it is almost
-                # always a misspelt keyword (`functoin f() {}`, `print x`).
-                self.error(f"unexpected code after '{node.name}' on the same line: is "
-                           f"'{node.name}' a misspelt keyword? (separate statements with ';' "
-                           f"or a newline)", node.span)
+        for node in nodes:
             if isinstance(node, ast.FunctionDecl):
                 self.function(node, node.params, node.body)
             elif isinstance(node, ast.Use):

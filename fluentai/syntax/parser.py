@@ -15,6 +15,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 from . import ast
 from .errors import FluentSyntaxError
 from .grammar import lark_parser
+from .separators import check_separators
 from .parse_errors import syntax_error
 from .source import Source, Span
 
@@ -29,6 +30,7 @@ def parse(source: Source) -> ast.Program:
         raise FluentSyntaxError(
             "program is nested too deeply", Span(source, 1, 1)
         ) from None
+    check_separators(tree, source)
     try:
         program = _ToAst(source).transform(tree)
     except VisitError as e:
