@@ -108,7 +108,7 @@ let v = undefined_name
 
 
 def test_every_static_error_is_collected_with_its_span() -> None:
-    _, res = resolved(FIVE_ERRORS, known_globals={"print"})
+    _, res = resolved(FIVE_ERRORS, defined={"print"}, report_undefined=True)
     found = [(e.message, e.span.line, e.span.column) for e in res.errors if e.span]
     assert found == [
         ("duplicate parameter 'a'", 1, 15),

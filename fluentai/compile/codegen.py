@@ -20,7 +20,7 @@ from collections.abc import Callable as PyCallable
 from typing import Any
 
 from ..resolve.resolution import Resolution
-from ..runtime.functions import Code, Function
+from ..runtime.functions import UNSET, Code, Function
 from ..runtime.modules import Module
 from ..runtime.tasks import Host
 from ..syntax import ast
@@ -66,7 +66,8 @@ class CodeGen:
         """A sequence in the current frame; its value is the last statement's value.
         Functions declared in it are defined before its other statements run (hoisted);
         at the top level they, `let`s and `const`s are module globals."""
-        defines: list[Code] = []
+        unset = self.res.unset_slots.get(nodes)
+        defines: list[Code] = [_mark_unset(unset)] if unset else []
         rest: list[ast.Node] = []
         for node in nodes:
             if isinstance(node, ast.FunctionDecl):
@@ -111,6 +112,13 @@ class CodeGen:
                             env, span, host, defaults)
         return make
 
+
+
+def _mark_unset(slots: list[int]) -> Code:
+    def mark(env: list[Any]) -> None:
+        for slot in slots:
+            env[slot] = UNSET
+    return mark
 
 
 def _define_global(g: dict[str, Any], name: str, make: Code) -> Code:

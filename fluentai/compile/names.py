@@ -8,7 +8,7 @@ from collections.abc import Callable as PyCallable
 from typing import Any
 
 from ..resolve.resolution import Global, Local
-from ..runtime.functions import Code
+from ..runtime.functions import UNSET, Code
 from ..runtime.operators import BINARY, get_field, get_index, set_field, set_index
 from ..syntax import ast
 from ..syntax.errors import FluentError, FluentSyntaxError, NameErr, RuntimeFault, TypeErr
@@ -81,6 +81,8 @@ def var(gen: Gen, node: ast.Var, stmt: bool) -> Code:
         return get_global
     assert type(ref) is Local
     slot, depth = ref.slot, ref.depth
+    if ref.checked:
+        return _checked_read(ref, node.span)
     if depth == 0:
         return lambda env: env[slot]
     if depth == 1:
@@ -93,6 +95,20 @@ def var(gen: Gen, node: ast.Var, stmt: bool) -> Code:
             env = env[0]
         return env[slot]
     return get_deep
+
+def _checked_read(ref: Local, span: Span) -> Code:
+    """A binding that may be read before its `let` ran (see `resolve.resolver`)."""
+    slot, depth, name = ref.slot, ref.depth, ref.name
+
+    def read_checked(env: list[Any]) -> Any:
+        for _ in range(depth):
+            env = env[0]
+        v = env[slot]
+        if v is UNSET:
+            raise NameErr(f"'{name}' is used before its 'let' has run").at(span)
+        return v
+    return read_checked
+
 
 def assign(gen: Gen, node: ast.Assign, stmt: bool) -> Code:
     value = gen.expr(node.value)

@@ -40,7 +40,7 @@ class Checker:
             self.errors.append(e)
             return None
         try:
-            self.errors.extend(resolve(program, known_globals=known).errors)
+            self.errors.extend(resolve(program, defined=known, report_undefined=True).errors)
         except RecursionError:
             self.errors.append(FluentSyntaxError("program is nested too deeply",
                                                  Span(source, 1, 1)))

@@ -185,7 +185,7 @@ class Interpreter:
         `directory`."""
         try:
             program = parse(source)
-            res = resolve(program, consts=module.consts)
+            res = resolve(program, defined=module.globals, consts=module.consts)
             raise_static(res.errors)
             code = compile_program(res, self, module,
                                    lambda name, span: self.load_module(name, span, directory))

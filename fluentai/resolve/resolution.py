@@ -25,6 +25,9 @@ class Local:
     slot: int
     const: bool = False
     name: str = ""
+    # The use may run before the binding's `let` (a forward or self reference from a
+    # nested function): reading it must check that the slot was set.
+    checked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,9 @@ class Resolution:
     # Loops whose body runs in a fresh frame per iteration: the size of that frame.
     fresh_loops: dict[Any, int] = field(default_factory=dict)
     module_size: int = 1  # the top level's frame
+    # Statement lists whose `let`s are used before they may have run: the slots to mark
+    # unset when the list starts.
+    unset_slots: dict[tuple[ast.Node, ...], list[int]] = field(default_factory=dict)
     public: list[str] = field(default_factory=list)  # in source order
     consts: set[str] = field(default_factory=set)
     # Names left to run-time global lookup, with where they are used (`check` reports the

@@ -8,6 +8,13 @@ Scope rules (SPEC §2–§3):
   `fluentai check` reports the ones nothing defines).
 - `let` declares in the current block, visible to the statements after it; functions
   declared in a block are visible in the whole block (hoisted).
+- Inside functions and lambdas within a `let`'s own initializer, its name is the binding
+  being defined (`let self = {"me": () => self}`, `let fact = n => … fact(n - 1)`); direct
+  uses in the initializer see the outer binding (`let x = x + 1`).
+- A name used inside a function or lambda that no enclosing scope declares and that is no
+  global the program or the runtime defines is a later `let` of an enclosing block, when
+  there is one (mutually recursive local lambdas). Such uses — and the ones inside an
+  initializer — are *checked*: reading the binding before its `let` ran is a NameError.
 - Parameters, `for` variables, `catch` names and pattern bindings are locals of their
   function, loop body, catch block or match arm.
 
@@ -29,16 +36,17 @@ from .resolution import FunctionLayout, Global, Local, Resolution
 from .scopes import BLOCK, FUNCTION, LOOP, MODULE, Decl, Scope, layout
 
 
-def resolve(program: ast.Program, *, known_globals: Collection[str] | None = None,
-            consts: Collection[str] = ()) -> Resolution:
-    """Resolve a program (or one REPL input, against the session's constants `consts`).
-    With `known_globals` (the builtins, and anything else defined outside the program),
-    global names that nothing defines are reported as errors (`fluentai check`)."""
-    resolver = Resolver(program, set(consts))
+def resolve(program: ast.Program, *, defined: Collection[str] = (),
+            consts: Collection[str] = (), report_undefined: bool = False) -> Resolution:
+    """Resolve a program (or one REPL input). `defined`: the globals that exist outside the
+    program (the builtins, `args`, a REPL session's earlier definitions); `consts`: which
+    of them are constants. With `report_undefined`, global names that nothing defines are
+    errors (`fluentai check`); otherwise they are NameErrors when reached."""
+    resolver = Resolver(program, set(consts), set(defined))
     resolver.program()
     res = resolver.res
-    if known_globals is not None:
-        defined = set(known_globals) | resolver.top_names
+    if report_undefined:
+        defined = set(defined) | resolver.top_names
         seen: set[tuple[str, int, int]] = set()
         for name, span in res.global_refs:
             key = (name, span.line, span.column)
@@ -50,17 +58,21 @@ def resolve(program: ast.Program, *, known_globals: Collection[str] | None = Non
 
 
 class Resolver:
-    def __init__(self, program: ast.Program, consts: set[str]) -> None:
+    def __init__(self, program: ast.Program, consts: set[str], defined: set[str]) -> None:
         self.res = Resolution(program)
         self.consts = consts  # module constants, this input's and (REPL) earlier ones
+        self.defined = defined  # globals from outside the program
         self.top_names: set[str] = set()  # every global the program itself defines
         self.scope = Scope(MODULE, None, program)
         self.loops = 0  # loops around the code being resolved, in the current function
         self.in_function = False
         # Uses to number once `layout` has given every declaration its slot, and pattern
         # bindings that store into another binding's slot.
-        self.uses: list[tuple[Any, Decl, Scope]] = []
+        self.uses: list[tuple[Any, Decl, Scope, bool]] = []
         self.aliases: list[tuple[Any, Decl]] = []
+        # Each block-level `let`'s statement list: a block whose bindings are used before
+        # their `let` may run starts by marking those slots unset.
+        self.let_lists: dict[Decl, tuple[ast.Node, ...]] = {}
         self.visit: dict[type, Callable[[Any], None]] = {
             ast.Literal: self.leaf, ast.Break: self.break_, ast.Continue: self.continue_,
             ast.Var: self.var, ast.Assign: self.assign, ast.Lambda: self.lambda_,
@@ -93,10 +105,14 @@ class Resolver:
             for item in program.body if not isinstance(item, ast.FunctionDecl)
             for n in ast.walk(item, enter=ast.same_function))
         layout(self.scope)
-        for node, decl, scope in self.uses:
+        unset: dict[tuple[ast.Node, ...], set[int]] = {}
+        for node, decl, scope, checked in self.uses:
             assert scope.frame is not None and decl.frame is not None
             self.res.refs[node] = Local(scope.frame.depth_to(decl.frame), decl.slot, decl.const,
-                                        decl.name)
+                                        decl.name, checked)
+            if checked:
+                unset.setdefault(self.let_lists[decl], set()).add(decl.slot)
+        self.res.unset_slots = {body: sorted(slots) for body, slots in unset.items()}
         self._record_slots(self.scope)
         for key, decl in self.aliases:
             self.res.slots[key] = decl.slot
@@ -147,14 +163,35 @@ class Resolver:
 
     def use(self, node: Any, name: str) -> Global | None:
         """Tie a use of `name` to its declaration; a global use is returned."""
-        decl = self.scope.lookup(name)
+        decl, checked = self.lookup(name)
         if decl is not None:
-            self.uses.append((node, decl, self.scope))
+            if decl.scope.function is not self.scope.function:
+                decl.captured = True
+            self.uses.append((node, decl, self.scope, checked))
             return None
         ref = Global(name, name in self.consts)
         self.res.refs[node] = ref
         self.res.global_refs.append((name, node.span))
         return ref
+
+    def lookup(self, name: str) -> tuple[Decl | None, bool]:
+        """The declaration `name` means here (None: a module global), and whether a use
+        must check that its `let` has run (the module doc's rules, in order)."""
+        here = self.scope.function
+        for scope in self.scope.enclosing():
+            nested = scope.function is not here
+            if nested and name in scope.defining:
+                return scope.defining[name], True
+            decl = scope.decls.get(name)
+            if decl is not None:
+                return decl, False
+        if name in self.top_names or name in self.defined:
+            return None, False
+        for scope in self.scope.enclosing():
+            pending = scope.ahead.get(name)
+            if pending and scope.function is not here:
+                return pending[0], True
+        return None, False
 
     # ------------------------------------------------------------------ statements
     def statements(self, nodes: tuple[ast.Node, ...], top: bool = False) -> None:
@@ -163,6 +200,10 @@ class Resolver:
             for node in nodes:
                 if isinstance(node, ast.FunctionDecl):
                     self.scope.declare(node.name, node)
+                elif isinstance(node, ast.Let):
+                    decl = Decl(node.name, node, self.scope, node.const)
+                    self.scope.ahead.setdefault(node.name, []).append(decl)
+                    self.let_lists[decl] = nodes
         for node in nodes:
             if isinstance(node, ast.FunctionDecl):
                 self.function(node, node.params, node.body)
@@ -178,8 +219,14 @@ class Resolver:
             self.statements(node.body)
 
     def let(self, node: ast.Let) -> None:
-        self.node(node.value)
-        self.scope.declare(node.name, node, node.const)
+        scope = self.scope
+        decl = scope.ahead[node.name].pop(0)
+        scope.defining[node.name] = decl
+        try:
+            self.node(node.value)
+        finally:
+            del scope.defining[node.name]
+        scope.add(decl)
 
     def function_expr(self, node: ast.FunctionDecl) -> None:
         # Only statements declare functions; the grammar lets none reach an operand.

@@ -63,7 +63,8 @@ class Scope:
     """A region of code with its own names: the module, a function, a loop body or a block
     (`{ }`, a `match` arm, a `catch`)."""
 
-    __slots__ = ("children", "decls", "frame", "function", "kind", "node", "order", "parent")
+    __slots__ = ("ahead", "children", "decls", "defining", "frame", "function", "kind", "node",
+                 "order", "parent")
 
     def __init__(self, kind: str, parent: Scope | None, node: Any = None) -> None:
         self.kind = kind
@@ -73,34 +74,30 @@ class Scope:
         self.function: Scope = self if kind in (MODULE, FUNCTION) else parent.function  # type: ignore[union-attr]
         self.decls: dict[str, Decl] = {}
         self.order: list[Decl] = []  # declarations in source order (slot order)
+        # The `let`s of this block not reached yet, per name in order (nested functions may
+        # refer to them: mutually recursive local lambdas), and the `let` whose initializer
+        # is being resolved (nested functions in it refer to the binding being defined).
+        self.ahead: dict[str, list[Decl]] = {}
+        self.defining: dict[str, Decl] = {}
         self.children: list[Scope] = []
         self.frame: Frame | None = None
         if parent is not None:
             parent.children.append(self)
 
     def declare(self, name: str, key: Any, const: bool = False) -> Decl:
-        decl = Decl(name, key, self, const)
-        self.decls[name] = decl
+        return self.add(Decl(name, key, self, const))
+
+    def add(self, decl: Decl) -> Decl:
+        """Make `decl` (made by `declare` or ahead of time for a `let`) visible from here on."""
+        self.decls[decl.name] = decl
         self.order.append(decl)
         return decl
 
-    def lookup(self, name: str) -> Decl | None:
-        """The declaration `name` means here (marking it captured when it belongs to an
-        enclosing function), or None for a module global."""
+    def enclosing(self) -> Iterator[Scope]:
         scope: Scope | None = self
         while scope is not None:
-            decl = scope.decls.get(name)
-            if decl is not None:
-                if decl.scope.function is not self.function:
-                    decl.captured = True
-                return decl
+            yield scope
             scope = scope.parent
-        return None
-
-    def same_function_descendants(self) -> Iterator[Scope]:
-        for child in self.children:
-            if child.kind != FUNCTION:
-                yield child
 
 
 def layout(module: Scope) -> None:

@@ -24,6 +24,16 @@ _MARK = object()
 BREAK: tuple[Any, ...] = (_MARK, "break")
 CONTINUE: tuple[Any, ...] = (_MARK, "continue")
 
+
+class _Unset:
+    """What a slot holds before its `let` ran, when the resolver saw a use that may come
+    first (a forward reference from a nested function). Never a FluentAI value."""
+
+    __slots__ = ()
+
+
+UNSET = _Unset()
+
 Code = PyCallable[[list[Any]], Any]
 
 

@@ -15,8 +15,8 @@ from lark.exceptions import UnexpectedInput, VisitError
 from . import ast
 from .errors import FluentSyntaxError
 from .grammar import lark_parser
-from .separators import check_separators
 from .parse_errors import syntax_error
+from .separators import check_separators
 from .source import Source, Span
 
 

@@ -10,6 +10,8 @@ text, before the tree becomes an AST.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from lark import Token, Tree
 
 from .errors import FluentSyntaxError
@@ -35,7 +37,7 @@ def check_separators(tree: Tree[Token], source: Source) -> None:
         stack.extend(children)
         if node.data not in _STATEMENT_LISTS:
             continue
-        for first, second in zip(children, children[1:], strict=False):
+        for first, second in pairwise(children):
             if (first.meta.end_line == second.meta.line
                     and ";" not in source.text[first.meta.end_pos:second.meta.start_pos]
                     and not _ends_with_block(first, source)):
