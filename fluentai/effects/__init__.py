@@ -10,7 +10,7 @@ functions, starting tasks) without access to its internals.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -87,6 +87,9 @@ class EffectContext(Protocol):
 
     def report(self, error: BaseException, context: str) -> None:
         """Report an error on stderr (a FluentAI traceback for FluentAI errors)."""
+
+    def global_names(self) -> Iterable[str]:
+        """The names of the program's globals."""
 
     def lookup_global(self, name: str) -> Any:
         """The program's global `name` (None when undefined): handlers by name."""

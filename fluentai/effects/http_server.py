@@ -21,7 +21,7 @@ from ..server.app import Options, ServerApp
 from ..server.connections import CLOSE_GOING_AWAY, CLOSE_NORMAL, Connection
 from ..server.listener import Listener, ListenError, bind
 from ..server.routes import RouteError, Router
-from ..syntax.errors import ValueErr
+from ..syntax.errors import RuntimeFault, ValueErr
 from . import INT, MAP, STRING, EffectContext, EffectHandler, expect, operation
 from .http_dispatch import ProgramDispatch
 from .http_mapping import portable, to_frame
@@ -184,7 +184,13 @@ class HttpServer(EffectHandler):
                 self.ctx.write_err(
                     f"warning: {server_id}: port 0 picks a different free port in each worker; "
                     f"give a fixed port to share one among the workers\n")
-        dispatch = ProgramDispatch(self.ctx, HANDLERS.get(), unique_ids=clustered)
+        dispatch = ProgramDispatch(self.ctx, HANDLERS.get(), server_id, unique_ids=clustered)
+        if ws_enabled:
+            try:
+                dispatch.check_message_handler()
+            except RuntimeFault:
+                sock.close()
+                raise
         app = ServerApp(server_id, bool(ws_enabled), opts, self.router, dispatch, registry)
         listener = Listener(app, sock, max_message_size=opts.max_message_size,
                             ping_interval_ms=opts.ping_interval, ping_timeout_ms=opts.ping_timeout,

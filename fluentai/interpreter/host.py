@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,9 @@ class Interpreter:
 
     def lookup_global(self, name: str) -> Any:
         return self.main_globals.get(name)
+
+    def global_names(self) -> Iterable[str]:
+        return self.main_globals.keys()
 
     async def invoke(self, fn: Any, args: list[Any]) -> Any:
         return await call_async(fn, args)

@@ -74,4 +74,18 @@ async def test_seed_chat_server(programs: Programs) -> None:
             welcome2 = json.loads(await recv(second))
             assert welcome2 == {"type": "welcome", "message": "Welcome to the chat!",
                                 "user_count": 2}
-    assert "error" not in proc.stderr
+            # The seed's chat handler is `handle_chat_message`: every line goes to everyone
+            # as {"type": "chat", "from": "User_<6 characters>", "message", "timestamp"}.
+            await first.send("hello from the first")
+            from_first = [json.loads(await recv(ws)) for ws in (first, second)]
+            await second.send("and from the second")
+            from_second = [json.loads(await recv(ws)) for ws in (first, second)]
+    for got, text in ((from_first, "hello from the first"), (from_second, "and from the second")):
+        assert got[0] == got[1], "both users see the same message"
+        chat = got[0]
+        assert set(chat) == {"type", "from", "message", "timestamp"}
+        assert (chat["type"], chat["message"]) == ("chat", text)
+        assert chat["from"].startswith("User_") and len(chat["from"]) == len("User_") + 6
+        assert type(chat["timestamp"]) is int
+    assert from_first[0]["from"] != from_second[0]["from"]
+    assert "error" not in proc.stderr and "warning" not in proc.stderr

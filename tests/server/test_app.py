@@ -27,6 +27,7 @@ class FakeDispatch(Dispatcher):
         self.functions = dict(functions or {})
         self.calls: list[tuple[str, list[Any]]] = []
         self.reports: list[tuple[BaseException, str]] = []
+        self.warnings: list[str] = []
         self.entered = 0
         self._next_id = 0
 
@@ -56,6 +57,15 @@ class FakeDispatch(Dispatcher):
 
     def now_ms(self) -> int:
         return 1_700_000_000_000
+
+    def global_names(self) -> list[str]:
+        return list(self.functions)
+
+    def arity(self, fn: Any) -> int | None:
+        return len(inspect.signature(fn).parameters)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
 
     def called(self, name: str) -> list[list[Any]]:
         return [args for fn, args in self.calls if fn == name]

@@ -571,6 +571,96 @@ async def test_on_overrides_the_conventional_names_per_server(programs: Programs
     await proc.line("conventional close 1000")
 
 
+SERVER_ID_FIRST = """
+function handle_message(server_id, conn_id, message) {
+    perform HttpServer.ws_send(server_id, conn_id, f"{server_id} got {message}")
+}
+function handle_websocket_connect(server_id, conn_id) { print(f"connect {server_id} {conn_id}") }
+let S = perform HttpServer.listen(0, true).await()
+print(f"port {S.port}")
+"""
+
+
+async def test_handle_message_and_handlers_declaring_the_server_id_first(
+        programs: Programs) -> None:
+    # FluentAI's own websocket_echo.flc: `handle_message(server_id, conn_id, message)`.
+    proc = programs.start(SERVER_ID_FIRST)
+    async with ws_connect(proc.port) as ws:
+        line = await proc.line("connect ")
+        assert line.split()[1] == f"server_{proc.port}" and len(line.split()[2]) >= 8
+        await ws.send("ping")
+        assert await recv(ws) == f"server_{proc.port} got ping"
+
+
+NAMED_HANDLER = """
+function handle_chat_message(conn_id, message) {
+    perform WebSocket.send(conn_id, f"chat: {message}").await()
+}
+let S = perform HttpServer.listen(0, true).await()
+print(f"port {S.port}")
+"""
+
+
+async def test_the_single_handle_name_message_function_gets_messages(programs: Programs) -> None:
+    proc = programs.start(NAMED_HANDLER)
+    async with ws_connect(proc.port) as ws:
+        await ws.send("hi")
+        assert await recv(ws) == "chat: hi"
+    assert "warning" not in proc.stderr
+
+
+NO_HANDLER = """
+function handle_websocket_connect(id) { print(f"connected {id}") }
+let S = perform HttpServer.listen(0, true).await()
+let T = perform HttpServer.listen(0, true).await()
+print(f"port {S.port}")
+print(f"port2 {T.port}")
+"""
+
+
+async def test_a_message_nobody_handles_is_reported_once_per_server(programs: Programs) -> None:
+    proc = programs.start(NO_HANDLER)
+    port2 = port_line(proc, "port2")
+    async with ws_connect(proc.port) as ws:
+        await proc.line("connected ")
+        for text in ("first", "second", "third"):
+            await ws.send(text)
+        await proc.err(f"server_{proc.port} received a WebSocket message")
+        async with ws_connect(port2) as other:
+            await other.send("elsewhere")
+            await proc.err(f"server_{port2} received a WebSocket message")
+        await ws.send("fourth")
+        pong = await ws.ping()
+        await pong  # the server has read "fourth" by the time the pong comes back
+    [warning] = [line for line in proc.stderr.splitlines()
+                 if line.startswith(f"warning: server_{proc.port} ")]
+    assert warning.startswith(f"warning: server_{proc.port} received a WebSocket message "
+                              f"('first' from connection ")
+    assert "handle_websocket_message, handle_message, or one function handle_<name>_message" \
+        in warning
+    assert 'perform HttpServer.on(server.id, "message", handler)' in warning
+    assert sum("received a WebSocket message" in line for line in proc.stderr.splitlines()) == 2
+
+
+SEVERAL_CANDIDATES = """
+function handle_chat_message(id, m) { 1 }
+function handle_game_message(id, m) { 2 }
+let plain = perform HttpServer.listen(0, false).await()
+print(f"port {plain.port}")
+let r = try { perform HttpServer.listen(0, true).await() } catch (e) { e.message }
+print(r)
+"""
+
+
+async def test_several_handle_name_message_functions_are_an_error_at_listen(
+        programs: Programs) -> None:
+    proc = programs.start(SEVERAL_CANDIDATES)
+    assert await proc.line("HttpServer.listen") == (
+        "HttpServer.listen(): several functions could handle WebSocket messages: "
+        "handle_chat_message, handle_game_message; define handle_websocket_message, or keep "
+        "one handle_<name>_message")
+
+
 # ====================================================================== volume and back-pressure
 
 
