@@ -147,7 +147,8 @@ SYNTAX_CASES: list[tuple[str, str, int, int, str]] = [
     ("unicode escape out of range", 'let s = "a\\u{110000}"\n', 1, 11,
      "invalid unicode escape '\\u{110000}'"),
     ("single-quoted string", "let s = 'abc'\n", 1, 9,
-     "unexpected character \"'\" (strings are written in double quotes: \"...\")"),
+     "unexpected character \"'\" (strings are written in double quotes: \"...\"; single "
+     "quotes only inside an f-string's {…})"),
     ("backquoted string", "let s = `abc`\n", 1, 9,
      "unexpected character '`' (strings are written in double quotes: \"...\")"),
     ("typographic quotes", "let s = \u201chello\u201d\n", 1, 9,

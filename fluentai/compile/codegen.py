@@ -177,6 +177,7 @@ _COMPILERS: dict[type, Compiler] = {
     ast.Var: names.var, ast.Assign: names.assign, ast.Let: names.let, ast.Use: names.use,
     # expressions
     ast.Literal: expressions.literal, ast.FString: expressions.fstring,
+    ast.Formatted: expressions.formatted,
     ast.ListLit: expressions.list_lit, ast.MapLit: expressions.map_lit,
     ast.Unary: expressions.unary, ast.Logical: expressions.logical,
     ast.Range: expressions.range_, ast.Pipe: expressions.pipe, ast.Await: expressions.await_,

@@ -10,7 +10,7 @@ from typing import Any
 from ..runtime.functions import Code
 from ..runtime.operators import get_field, get_index, make_range, negate
 from ..runtime.tasks import wait_without_cycles
-from ..runtime.values import Promise, display, truthy
+from ..runtime.values import Promise, display, format_value, truthy
 from ..syntax import ast
 from ..syntax.errors import FluentError
 from .calls import compile_call
@@ -49,6 +49,17 @@ def fstring(gen: Gen, node: ast.FString, stmt: bool) -> Code:
             return "".join([await c(env) for c in aparts])
         return fstring_async
     return lambda env: "".join([c(env) for c in parts])
+
+def formatted(gen: Gen, node: ast.Formatted, stmt: bool) -> Code:
+    """`{value:spec}` inside an f-string: the formatted text."""
+    value, spec, span = gen.expr(node.value), node.spec, node.span
+    if is_async(value):
+        async def formatted_async(env: list[Any]) -> str:
+            text: str = located(span, format_value, await value(env), spec)
+            return text
+        return formatted_async
+    return lambda env: located(span, format_value, value(env), spec)
+
 
 def unary(gen: Gen, node: ast.Unary, stmt: bool) -> Code:
     operand = gen.expr(node.operand)

@@ -217,6 +217,18 @@ def _repr(v: Any, depth: int) -> str:
     return f"<{type_of(v)}>"
 
 
+def format_value(v: Any, spec: str) -> str:
+    """`f"{v:spec}"`: a number through Python's format mini-language (`.2f`, `>8`, `,`,
+    `08.3f`, `x`); any other value as its display text, padded and aligned the same way."""
+    t = type(v)
+    try:
+        if t is int or t is float:
+            return format(v, spec)
+        return format(display(v), spec)
+    except ValueError as e:
+        raise ValueErr(f"invalid format spec '{spec}' for {a_type(v)}: {e}") from None
+
+
 def to_json(v: Any) -> str:
     """Compact JSON text (like JavaScript's JSON.stringify); integral floats as integers."""
     return json.dumps(_jsonable(v, 0), ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -79,7 +79,16 @@ class Literal(Node):
 
 @node
 class FString(Node):
-    parts: tuple[str | Node, ...]  # literal text pieces and embedded expressions
+    parts: tuple[str | Node, ...]  # literal text pieces, embedded expressions, `Formatted`
+
+
+@node
+class Formatted(Node):
+    """`{value:spec}` in an f-string: the value formatted with Python's format mini-language
+    (`.2f`, `>6`, `,`)."""
+
+    value: Node
+    spec: str
 
 
 @node

@@ -334,7 +334,15 @@ def _unexpected_character(ch: str) -> str:
     return f"unexpected character '{ch}'"
 
 
+TRIPLE = '"' * 3
+
+
 def _unterminated_string(source: Source, pos: int, span: Span) -> FluentSyntaxError:
+    if source.text[max(pos - 2, 0):pos + 1] == '"' * 3:
+        # The lexer read `""` as an empty string, then failed on the third quote.
+        opener = Span(source, span.line, span.column - 2)
+        return FluentSyntaxError(f"unterminated triple-quoted string: its '{TRIPLE}' is never "
+                                 f"closed by another '{TRIPLE}'", opener)
     probe = Token("STRING", '"', start_pos=pos, line=span.line, column=span.column)
     hint = _runaway_string_hint(source, probe)
     return FluentSyntaxError("unterminated string" + (f" {hint}" if hint else ""), span)

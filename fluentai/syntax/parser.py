@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
 from . import ast
@@ -31,6 +31,8 @@ def parse(source: Source) -> ast.Program:
             "program is nested too deeply", Span(source, 1, 1)
         ) from None
     check_separators(tree, source)
+    if "'" in source.text:
+        _check_quotes(tree, source)
     try:
         program = _ToAst(source).transform(tree)
     except VisitError as e:
@@ -43,6 +45,23 @@ def parse(source: Source) -> ast.Program:
         raise FluentSyntaxError("program is nested too deeply", Span(source, 1, 1)) from None
     assert isinstance(program, ast.Program)
     return program
+
+
+def _check_quotes(tree: Tree[Token], source: Source) -> None:
+    """`'…'` strings are for f-string expressions (`f"{m['k']}"`); elsewhere strings are
+    written in double quotes, as SPEC §1 says."""
+    stack: list[tuple[Tree[Token], bool]] = [(tree, False)]
+    while stack:
+        node, in_fstring = stack.pop()
+        inside = in_fstring or node.data == "fstring_expr"
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, inside))
+            elif isinstance(child, Token) and child.type == "SQ_STRING" and not inside:
+                raise FluentSyntaxError(
+                    "unexpected character \"'\" (strings are written in double quotes: "
+                    "\"...\"; single quotes only inside an f-string's {…})",
+                    Span(source, child.line or 1, child.column or 1))
 
 
 # ----------------------------------------------------------------------------- tree → AST
@@ -240,6 +259,21 @@ class _ToAst(Transformer[Token, Any]):
         text = _unescape(tok[1:-1], self.source, tok.line or 1, (tok.column or 1) + 1)
         return ast.Literal(self._tok(tok), text)
 
+    def triple_string_lit(self, meta: Any, c: list[Token]) -> ast.Literal:
+        """A triple-quoted string: as a string, but multi-line by design: a newline right
+        after the opening quotes is not part of it."""
+        tok = c[0]
+        body, line, column = tok[3:-3], tok.line or 1, (tok.column or 1) + 3
+        for newline in ("\r\n", "\n"):
+            if body.startswith(newline):
+                body, line, column = body[len(newline):], line + 1, 1
+                break
+        return ast.Literal(self._tok(tok), _unescape(body, self.source, line, column))
+
+    def sq_string_lit(self, meta: Any, c: list[Token]) -> ast.Literal:
+        # Only reached inside f-string expressions (`_check_quotes` rejects the others).
+        return self.string_lit(meta, c)
+
     def true_lit(self, meta: Any, c: list[Token]) -> ast.Literal:
         return ast.Literal(self._tok(c[0]), True)
 
@@ -271,7 +305,10 @@ class _ToAst(Transformer[Token, Any]):
 
     def fstring_expr(self, meta: Any, c: list[Any]) -> ast.Node:
         node: ast.Node = c[0]
-        return node
+        spec = c[1]
+        if spec is None:
+            return node
+        return ast.Formatted(self._tok(spec), node, str(spec)[1:])
 
     # -- compound expressions
     def if_expr(self, meta: Any, c: list[Any]) -> ast.If:

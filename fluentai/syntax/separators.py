@@ -21,10 +21,10 @@ from .source import Source, Span
 _STATEMENT_LISTS = frozenset({"start", "body", "block"})
 # A statement ending with one of these ends with a `}` that is not a block's.
 _NOT_BLOCKS = frozenset({"map_lit", "map_pattern"})
-_VALUE_ENDS = frozenset({"string_lit", "fstring", "int_lit", "float_lit", "true_lit",
+_VALUE_ENDS = frozenset({"string_lit", "triple_string_lit", "fstring", "int_lit", "float_lit", "true_lit",
                          "false_lit", "nil_lit", "var", "list_lit", "map_lit", "call",
                          "method_call", "index", "field"})
-_STRINGS = frozenset({"string_lit", "fstring"})
+_STRINGS = frozenset({"string_lit", "triple_string_lit", "fstring"})
 
 
 def check_separators(tree: Tree[Token], source: Source) -> None:
