@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from fluentai.runtime.builtins import GLOBALS, MAX_RANGE, new_globals
 from fluentai.runtime.functions import Builtin
-from fluentai.runtime.methods import Method, compare, lookup_method, method_names
+from fluentai.runtime.methods import Method, lookup_method, method_names
+from fluentai.runtime.ordering import compare
 from fluentai.runtime.values import Callable, Promise
 from fluentai.syntax.errors import RuntimeFault
 

@@ -15,16 +15,11 @@ from typing import Any
 
 from ..syntax.errors import EffectErr, TypeErr, ValueErr
 from .args import FUNCTION, INT, LIST, NUMBER, expect
+from .callbacks import filter_list, fold_list, map_list
 from .functions import Builtin
-from .methods import (
-    compare,
-    filter_list,
-    fold_list,
-    map_list,
-    parse_float,
-    parse_int,
-    write_line,
-)
+from .methods import write_line
+from .ordering import compare
+from .string_methods import parse_float, parse_int
 from .values import Promise, display, format_float, type_of
 
 # A list of this many elements is almost certainly a mistake; failing beats exhausting memory.

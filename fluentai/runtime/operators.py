@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..syntax.errors import IndexErr, RuntimeFault, TypeErr, ValueErr
+from .methods import lookup_method
 from .values import a_type, display, equals, type_of
 
 _NUM = (int, float)
@@ -201,8 +202,6 @@ def get_field(target: Any, name: str) -> Any:
 
 
 def _has_method(target: Any, name: str) -> bool:
-    from .methods import lookup_method
-
     return lookup_method(target, name) is not None
 
 
