@@ -232,6 +232,9 @@ def _b(name: str, fn: Fn[..., Any], lo: int, hi: int | None) -> Builtin:
 
 GLOBALS: dict[str, Any] = {
     "print": _b("print", _print, 0, None),
+    # FluentAI's names for it (`print` ends its line too).
+    "print_line": _b("print_line", _print, 0, None),
+    "println": _b("println", _print, 0, None),
     "len": _b("len", _sized("len()"), 1, 1),
     "length": _b("length", _sized("length()"), 1, 1),
     "range": _b("range", _range, 1, 2),

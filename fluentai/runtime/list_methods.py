@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable as Fn
 from typing import Any
 
-from ..syntax.errors import IndexErr
+from ..syntax.errors import IndexErr, ValueErr
 from .args import FUNCTION, INT, LIST, STRING, expect
 from .callbacks import filter_list, fold_list, map_list, offer
 from .functions import fit_count
@@ -61,14 +61,39 @@ def _l_for_each(xs: list[Any], f: Any) -> None:
     map_list(expect("list.for_each()", f, FUNCTION), xs)
 
 
-def _l_find(xs: list[Any], f: Any) -> Any:
-    f = expect("list.find()", f, FUNCTION)
+def _first_index(what: str, xs: list[Any], f: Any) -> int:
+    """The index of the first item for which callback `f` is truthy, else -1."""
+    f = expect(what, f, FUNCTION)
     call = f.call
     n = fit_count(f, 2, optional=1)
     for i, x in enumerate(xs[:]):
         if truthy(call(offer(n, [x, i]))):
-            return x
-    return None
+            return i
+    return -1
+
+
+def _l_find(xs: list[Any], f: Any) -> Any:
+    i = _first_index("list.find()", xs, f)
+    return xs[i] if i >= 0 else None
+
+
+def _l_find_index(xs: list[Any], f: Any) -> int:
+    return _first_index("list.find_index()", xs, f)
+
+
+def _l_any(xs: list[Any], f: Any) -> bool:
+    return _first_index("list.any()", xs, f) >= 0
+
+
+def _l_all(xs: list[Any], f: Any) -> bool:
+    f = expect("list.all()", f, FUNCTION)
+    return all(truthy(keep) for keep in map_list(f, xs))
+
+
+def _count(what: str, n: Any) -> int:
+    if expect(what, n, INT) < 0:
+        raise ValueErr(f"{what} expects a count of 0 or more, got {n}")
+    return int(n)
 
 
 def _l_contains(xs: list[Any], v: Any) -> bool:
@@ -111,6 +136,24 @@ def _is_empty(v: Any) -> bool:
     return not v
 
 
+# FluentAI's functional list vocabulary: each gives a new list (or an item), never changing
+# the list it is called on.
+def _l_append(xs: list[Any], v: Any) -> list[Any]:
+    return [*xs, v]
+
+
+def _l_cons(xs: list[Any], v: Any) -> list[Any]:
+    return [v, *xs]
+
+
+def _l_take(xs: list[Any], n: Any) -> list[Any]:
+    return xs[: _count("list.take()", n)]
+
+
+def _l_drop(xs: list[Any], n: Any) -> list[Any]:
+    return xs[_count("list.drop()", n):]
+
+
 LIST_METHODS: dict[str, tuple[Fn[..., Any], int, int]] = {
     "length": (len, 0, 0),
     "push": (_l_push, 1, 1),
@@ -132,4 +175,15 @@ LIST_METHODS: dict[str, tuple[Fn[..., Any], int, int]] = {
     "sort": (_l_sort, 0, 1),
     "concat": (_l_concat, 1, 1),
     "is_empty": (_is_empty, 0, 0),
+    "append": (_l_append, 1, 1),
+    "cons": (_l_cons, 1, 1),
+    "head": (_l_first, 0, 0),
+    "tail": (lambda xs: xs[1:], 0, 0),
+    "take": (_l_take, 1, 1),
+    "drop": (_l_drop, 1, 1),
+    "nth": (_l_get, 1, 2),
+    "find_index": (_l_find_index, 1, 1),
+    "any": (_l_any, 1, 1),
+    "all": (_l_all, 1, 1),
+    "to_list": (lambda xs: xs[:], 0, 0),
 }

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable as Fn
 from typing import Any
+from urllib.parse import quote as url_quote
+from urllib.parse import unquote
 
 from ..syntax.errors import ValueErr
 from .args import INT, STRING, expect
@@ -94,6 +96,13 @@ def _s_to_bytes(s: str) -> bytes:
         raise ValueErr("string.to_bytes(): the string is not valid Unicode") from None
 
 
+def _s_url_decode(s: str) -> str:
+    try:
+        return unquote(s, errors="strict")
+    except UnicodeDecodeError:
+        raise ValueErr(f"string.url_decode(): {quote(s)} does not decode to UTF-8 text") from None
+
+
 STRING_METHODS: dict[str, tuple[Fn[..., Any], int, int]] = {
     "length": (len, 0, 0),
     "substring": (_s_substring, 1, 2),
@@ -114,4 +123,8 @@ STRING_METHODS: dict[str, tuple[Fn[..., Any], int, int]] = {
     "to_float": (lambda s: parse_float("string.to_float()", s), 0, 0),
     "from_json": (from_json, 0, 0),
     "to_bytes": (_s_to_bytes, 0, 0),
+    "to_list": (list, 0, 0),
+    # Percent-encoding for URLs, as JavaScript's encodeURIComponent / decodeURIComponent.
+    "url_encode": (lambda s: url_quote(s, safe="-_.!~*'()"), 0, 0),
+    "url_decode": (_s_url_decode, 0, 0),
 }
