@@ -89,6 +89,8 @@ class CodeGen:
     def statement(self, node: ast.Node, stmt: bool, top: bool) -> Code:
         if top and isinstance(node, ast.Let):
             return names.let_global(self, node)
+        if top and isinstance(node, ast.LetPattern):
+            return names.let_pattern_global(self, node)
         return self.code(node, stmt)
 
     # ------------------------------------------------------------------ functions
@@ -175,6 +177,7 @@ Compiler = PyCallable[[Gen, Any, bool], Code]
 _COMPILERS: dict[type, Compiler] = {
     # names
     ast.Var: names.var, ast.Assign: names.assign, ast.Let: names.let, ast.Use: names.use,
+    ast.LetPattern: names.let_pattern,
     # expressions
     ast.Literal: expressions.literal, ast.FString: expressions.fstring,
     ast.Formatted: expressions.formatted,

@@ -16,6 +16,7 @@ from ..runtime.operators import iterate, make_range
 from ..runtime.values import truthy
 from ..syntax import ast
 from ..syntax.source import Span
+from .patterns import compile_binding
 from .support import Gen, as_async, is_async, located
 
 
@@ -41,8 +42,23 @@ def compile_for(gen: Gen, node: ast.For, stmt: bool) -> Code:
     else:
         iterable, rng = gen.expr(it), None
     body = gen.statements(node.body.body, True)
-    return for_(iterable, rng, gen.res.slot(node), gen.res.fresh_loops.get(node), body, stmt,
-                node.span)
+    slot = gen.res.slot(node)
+    if node.pattern is not None:  # `for [k, v] in …`: take each item apart first
+        body = _taking_apart(compile_binding(gen, node.pattern, "for"), slot, body, node.span)
+    return for_(iterable, rng, slot, gen.res.fresh_loops.get(node), body, stmt, node.span)
+
+
+def _taking_apart(bind: Any, slot: int, body: Code, span: Span) -> Code:
+    if is_async(body):
+        async def each_async(env: list[Any]) -> Any:
+            located(span, bind, env, env[slot])
+            return await body(env)
+        return each_async
+
+    def each(env: list[Any]) -> Any:
+        located(span, bind, env, env[slot])
+        return body(env)
+    return each
 
 
 def _body(gen: Gen, node: ast.Loop | ast.While) -> Code:

@@ -13,6 +13,7 @@ from ..runtime.operators import BINARY, get_field, get_index, set_field, set_ind
 from ..syntax import ast
 from ..syntax.errors import FluentError, FluentSyntaxError, NameErr, RuntimeFault, TypeErr
 from ..syntax.source import Span
+from .patterns import compile_binding, destructure
 from .support import Gen, as_async, is_async, located
 
 
@@ -27,6 +28,38 @@ def let(gen: Gen, node: ast.Let, stmt: bool) -> Code:
     def let_local(env: list[Any]) -> None:
         env[slot] = value(env)
     return let_local
+
+def let_pattern(gen: Gen, node: ast.LetPattern, stmt: bool) -> Code:
+    """`let [a, b] = pair` in a block: each name into its slot."""
+    value = gen.expr(node.value)
+    bind = compile_binding(gen, node.pattern, "let")
+    if is_async(value):
+        async def let_pattern_async(env: list[Any]) -> None:
+            bind(env, await value(env))
+        return let_pattern_async
+
+    def let_pattern_(env: list[Any]) -> None:
+        bind(env, value(env))
+    return let_pattern_
+
+
+def let_pattern_global(gen: Gen, node: ast.LetPattern) -> Code:
+    """`let [a, b] = pair` at the top level: the names are module globals."""
+    value, pattern, span = gen.expr(node.value), node.pattern, node.span
+    g = gen.module_globals
+
+    def bind(v: Any) -> None:
+        try:
+            g.update(destructure("let", pattern, v))
+        except FluentError as e:
+            raise e.at(span) from None
+
+    if is_async(value):
+        async def let_pattern_global_async(env: list[Any]) -> None:
+            bind(await value(env))
+        return let_pattern_global_async
+    return lambda env: bind(value(env))
+
 
 def let_global(gen: Gen, node: ast.Let) -> Code:
     value = gen.expr(node.value)

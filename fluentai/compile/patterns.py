@@ -51,6 +51,64 @@ def compile_match(gen: Gen, node: ast.Match, stmt: bool) -> Code:
     return match_
 
 
+def compile_binding(gen: Gen, pattern: ast.Node, what: str
+                    ) -> PyCallable[[list[Any], Any], None]:
+    """Bind the names of a destructuring pattern (`let [a, b] = …`, `for [k, v] in …`)
+    into their slots; a value of another shape is a ValueError naming `what`."""
+    matcher = _pattern(gen, pattern)
+
+    def bind(env: list[Any], value: Any) -> None:
+        if not matcher(value, env):
+            raise _shape_error(what, pattern, value)
+    return bind
+
+
+def destructure(what: str, pattern: ast.Node, value: Any) -> dict[str, Any]:
+    """The names `pattern` binds to parts of `value` (at the top level, where they are
+    module globals and have no slots); a value of another shape is a ValueError."""
+    found: dict[str, Any] = {}
+
+    def collect(p: ast.Node, v: Any) -> bool:
+        if isinstance(p, ast.BindPat):
+            found[p.name] = v
+            return True
+        if isinstance(p, ast.ListPat):
+            n = len(p.items)
+            if type(v) is not list or len(v) < n or (not p.has_rest and len(v) != n):
+                return False
+            if p.rest not in (None, "_"):
+                assert p.rest is not None
+                found[p.rest] = v[n:]
+            return all(collect(item, x) for item, x in zip(p.items, v, strict=False))
+        if isinstance(p, ast.MapPat):
+            return type(v) is dict and all(k in v and collect(sub, v[k]) for k, sub in p.pairs)
+        if isinstance(p, ast.AltPat):
+            return any(collect(option, v) for option in p.options)
+        if isinstance(p, ast.LiteralPat):
+            return equals(v, p.value)
+        if isinstance(p, ast.RangePat):
+            return (type(v) is int or type(v) is float) and (
+                p.start <= v <= p.end if p.inclusive else p.start <= v < p.end)
+        return isinstance(p, ast.WildcardPat)
+
+    if not collect(pattern, value):
+        raise _shape_error(what, pattern, value)
+    return found
+
+
+def _shape_error(what: str, pattern: ast.Node, value: Any) -> RuntimeFault:
+    shown = display(value) if type(value) is not str else repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    if isinstance(pattern, ast.ListPat):
+        n = len(pattern.items)
+        size = f"at least {n}" if pattern.has_rest else f"{n}"
+        expected = f"a list of {size} item{'s' if n != 1 else ''}"
+    else:
+        expected = "a value of the pattern's shape"
+    return RuntimeFault("ValueError", f"{what}: expected {expected}, got {shown}")
+
+
 def _pattern(gen: Gen, p: ast.Node) -> Matcher:
     if isinstance(p, ast.WildcardPat):
         return lambda v, env: True
@@ -64,6 +122,11 @@ def _pattern(gen: Gen, p: ast.Node) -> Matcher:
     if isinstance(p, ast.LiteralPat):
         want = p.value
         return lambda v, env: equals(v, want)
+    if isinstance(p, ast.RangePat):
+        low, high = p.start, p.end
+        if p.inclusive:
+            return lambda v, env: (type(v) is int or type(v) is float) and low <= v <= high
+        return lambda v, env: (type(v) is int or type(v) is float) and low <= v < high
     if isinstance(p, ast.AltPat):
         options = [_pattern(gen, o) for o in p.options]
         return lambda v, env: any(m(v, env) for m in options)

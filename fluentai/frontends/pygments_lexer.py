@@ -32,11 +32,12 @@ __all__ = ["CONSTANTS", "DECLARATIONS", "KEYWORDS", "FluentAILexer"]
 # The keywords of grammar/fluentai.lark, and those of the constructs being added.
 CURRENT_KEYWORDS = (
     "async", "break", "catch", "const", "continue", "else", "false", "finally", "for",
-    "function", "handle", "if", "in", "let", "loop", "match", "nil", "null", "perform",
-    "private", "public", "return", "throw", "true", "try", "use", "when", "while", "with",
+    "function", "handle", "if", "in", "let", "loop", "match", "mut", "nil", "null",
+    "perform", "private", "public", "return", "throw", "true", "try", "use", "when", "while",
+    "with",
 )
 COMING_KEYWORDS = (
-    "struct", "enum", "trait", "impl", "mod", "spawn", "as", "mut", "Self", "self",
+    "struct", "enum", "trait", "impl", "mod", "spawn", "as", "Self", "self",
     "Ok", "Err", "Some", "None", "type",
 )
 KEYWORDS = CURRENT_KEYWORDS + COMING_KEYWORDS

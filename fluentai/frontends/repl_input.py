@@ -18,8 +18,9 @@ from ..syntax.source import Source
 
 KEYWORDS = (
     "async", "break", "catch", "const", "continue", "else", "false", "finally", "for",
-    "function", "handle", "if", "in", "let", "loop", "match", "nil", "null", "perform",
-    "private", "public", "return", "throw", "true", "try", "use", "when", "while", "with",
+    "function", "handle", "if", "in", "let", "loop", "match", "mut", "nil", "null",
+    "perform", "private", "public", "return", "throw", "true", "try", "use", "when", "while",
+    "with",
 )
 KEYWORD_SET = frozenset(KEYWORDS)
 CONSTANTS = frozenset(("true", "false", "nil", "null"))

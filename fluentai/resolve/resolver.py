@@ -80,6 +80,7 @@ class Resolver:
             ast.While: self.while_, ast.For: self.for_, ast.Try: self.try_,
             ast.Handle: self.handle, ast.Match: self.match, ast.Return: self.return_,
             ast.FunctionDecl: self.function_expr, ast.Let: self.let,
+            ast.LetPattern: self.let_pattern,
         }
 
     # ------------------------------------------------------------------ entry
@@ -95,9 +96,13 @@ class Resolver:
                 self.top_names.add(item.name)
             elif isinstance(item, ast.Use):
                 self.top_names.update(item.names if item.names is not None else (item.module,))
+            elif isinstance(item, ast.LetPattern):
+                self.top_names.update(pattern_names(item.pattern))
         for item in program.body:
             if isinstance(item, ast.FunctionDecl | ast.Let) and item.public:
                 self.res.public.append(item.name)
+            elif isinstance(item, ast.LetPattern) and item.public:
+                self.res.public.extend(pattern_names(item.pattern))
         self.statements(program.body, top=True)
         self.res.defines_main = "main" in self.top_names
         self.res.calls_main = any(
@@ -209,8 +214,8 @@ class Resolver:
                 self.function(node, node.params, node.body)
             elif isinstance(node, ast.Use):
                 pass  # its names are globals (collected in `program`)
-            elif isinstance(node, ast.Let) and top:
-                self.node(node.value)
+            elif isinstance(node, ast.Let | ast.LetPattern) and top:
+                self.node(node.value)  # its names are globals
             else:
                 self.node(node)
 
@@ -227,6 +232,10 @@ class Resolver:
         finally:
             del scope.defining[node.name]
         scope.add(decl)
+
+    def let_pattern(self, node: ast.LetPattern) -> None:
+        self.node(node.value)
+        self.pattern(node.pattern)
 
     def function_expr(self, node: ast.FunctionDecl) -> None:
         # Only statements declare functions; the grammar lets none reach an operand.
@@ -294,7 +303,10 @@ class Resolver:
     def for_(self, node: ast.For) -> None:
         self.node(node.iterable)
         with self.entered(LOOP, node) as scope:
-            scope.declare(node.var, node)
+            # The loop variable; with a pattern (`for [k, v] in …`), the item it takes apart.
+            scope.declare(node.var or "<item>", node)
+            if node.pattern is not None:
+                self.pattern(node.pattern)
             self.statements(node.body.body)
 
     def break_(self, node: ast.Break) -> None:
@@ -346,3 +358,15 @@ class Resolver:
             self.aliases.append((key, existing))
         else:
             self.scope.declare(name, key)
+
+
+def pattern_names(pattern: ast.Node) -> list[str]:
+    """The names a binding pattern (`let [a, [b, c], ...rest] = …`) binds, in order."""
+    names: list[str] = []
+    for node in ast.walk(pattern):
+        if isinstance(node, ast.BindPat):
+            names.append(node.name)
+        elif isinstance(node, ast.ListPat) and node.rest not in (None, "_"):
+            assert node.rest is not None
+            names.append(node.rest)
+    return names

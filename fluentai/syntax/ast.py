@@ -215,9 +215,10 @@ class While(Node):
 
 @node
 class For(Node):
-    var: str
+    var: str  # "" when `pattern` binds the items
     iterable: Node
     body: Block
+    pattern: Node | None = None  # `for [k, v] in m.entries()`: a ListPat
 
 
 @node
@@ -278,6 +279,15 @@ class ListPat(Node):
 
 
 @node
+class RangePat(Node):
+    """`1..10` / `0..=9` in a match arm: a number in the range."""
+
+    start: int | float
+    end: int | float
+    inclusive: bool
+
+
+@node
 class MapPat(Node):
     pairs: tuple[tuple[str, Node], ...]
 
@@ -306,6 +316,15 @@ class Let(Node):
     name: str
     value: Node
     const: bool
+    public: bool
+
+
+@node
+class LetPattern(Node):
+    """`let [a, b, ...rest] = value`: the names a list pattern binds."""
+
+    pattern: Node  # a ListPat
+    value: Node
     public: bool
 
 

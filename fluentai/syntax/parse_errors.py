@@ -168,6 +168,9 @@ def _unexpected_token(source: Source, e: UnexpectedToken) -> FluentSyntaxError:
             )
 
     hint = _runaway_string_hint(source, tok)
+    if len(expected) > 4 and "RANGE_OP" in expected:
+        # After a number a range could follow (`1..10` in a pattern); rarely what is missing.
+        expected = expected - {"RANGE_OP"}
     shown = sorted({_describe_terminal(t) for t in expected})
     if 0 < len(shown) <= 4:
         options = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
@@ -280,7 +283,11 @@ def _accepts(e: UnexpectedToken) -> set[str]:
             accepted.add(name)
     except Exception:  # the error path must never fail: fall back to Lark's set
         return fallback
-    return accepted or fallback
+    return (accepted or fallback) - _NEVER_SUGGESTED
+
+
+# Optional words that are never what is missing (`let mut x`: a name is what `let` lacks).
+_NEVER_SUGGESTED = frozenset({"MUT"})
 
 
 def _describe_terminal(name: str) -> str:

@@ -158,8 +158,15 @@ class _ToAst(Transformer[Token, Any]):
 
     # -- statements
     def let_stmt(self, meta: Any, c: list[Any]) -> ast.Let:
-        vis, name, _typ, value = c
+        vis, _mut, name, _typ, value = c
         return ast.Let(self._tok(name), str(name), value, False, vis == "public")
+
+    def let_destructure(self, meta: Any, c: list[Any]) -> ast.LetPattern:
+        vis, _mut, pattern, value = c
+        return ast.LetPattern(pattern.span, pattern, value, vis == "public")
+
+    def binding_pattern(self, meta: Any, c: list[Any]) -> ast.ListPat:
+        return self.list_pattern(meta, c)
 
     def const_stmt(self, meta: Any, c: list[Any]) -> ast.Let:
         vis, name, _typ, value = c
@@ -321,7 +328,10 @@ class _ToAst(Transformer[Token, Any]):
         return ast.While(self._span(meta), c[0], c[1])
 
     def for_expr(self, meta: Any, c: list[Any]) -> ast.For:
-        return ast.For(self._span(meta), str(c[0]), c[1], c[2])
+        target, iterable, body = c
+        if isinstance(target, ast.ListPat):  # for [k, v] in m.entries()
+            return ast.For(self._span(meta), "", iterable, body, target)
+        return ast.For(self._span(meta), str(target), iterable, body)
 
     def try_expr(self, meta: Any, c: list[Any]) -> ast.Try:
         body, catch, final = c
@@ -369,6 +379,15 @@ class _ToAst(Transformer[Token, Any]):
         num = c[1]
         value = -(float(num) if num.type == "FLOAT" else int(num))
         return ast.LiteralPat(self._tok(c[0]), value)
+
+    def range_pattern(self, meta: Any, c: list[Any]) -> ast.RangePat:
+        start, op, end = c
+        return ast.RangePat(self._span(meta), start, end, str(op) == "..=")
+
+    def pattern_number(self, meta: Any, c: list[Any]) -> int | float:
+        sign, num = c
+        value = float(num) if num.type == "FLOAT" else int(num)
+        return -value if sign is not None else value
 
     def list_pattern(self, meta: Any, c: list[Any]) -> ast.ListPat:
         items: list[ast.Node] = []
