@@ -59,27 +59,32 @@ class Watcher:
     async def _run(self) -> None:
         from watchfiles import awatch
 
+        folders: set[Path] = set()
         while not self._stopping:
-            files = self.reloader.watched()
-            folders = sorted({str(p.parent) for p in files})
+            restarted = bool(folders)
+            folders = {p.parent for p in self.reloader.watched()}
             self._stop = asyncio.Event()
-            if self._stopping:
-                break
 
-            def wanted(change: Any, path: str, files: set[Path] = files) -> bool:
-                return Path(path) in files
+            def wanted(change: Any, path: str) -> bool:
+                return Path(path) in self.reloader.watched()
 
-            batches = awatch(*folders, watch_filter=wanted, recursive=False,
+            batches = awatch(*sorted(folders), watch_filter=wanted, recursive=False,
                              debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=self._stop)
             async with aclosing(batches):
+                if restarted:
+                    # A change made while no watcher ran is not lost.
+                    await self._reload(self.reloader.changed())
                 async for changes in batches:
-                    await self._ready.wait()
-                    if self._stopping:
-                        break
-                    try:
-                        await self.reloader.reload({Path(path) for _, path in changes})
-                    except Exception as e:
-                        # A bug in a reload must not end watching, nor the program.
-                        self.reloader.interp.write_err(internal_error_text(e) + "\n")
-                    if self.reloader.watched() != files:
-                        self._stop.set()  # watch the files the program uses now
+                    await self._reload({Path(path) for _, path in changes})
+                    if {p.parent for p in self.reloader.watched()} != folders:
+                        self._stop.set()  # a module in another folder: watch it too
+
+    async def _reload(self, paths: set[Path]) -> None:
+        await self._ready.wait()
+        if self._stopping or not paths:
+            return
+        try:
+            await self.reloader.reload(paths)
+        except Exception as e:
+            # A bug in a reload must not end watching, nor the program.
+            self.reloader.interp.write_err(internal_error_text(e) + "\n")
