@@ -203,7 +203,7 @@ class Reloader:
         """Every `use` of every file: (file, its module, the statement, the module's file)."""
         for path in self.watched():
             module, program = self._unit(path)
-            for node in ast.walk(program):
+            for node in program.body:  # the grammar has `use` at the top level only
                 if isinstance(node, ast.Use):
                     try:
                         target = find_module(node.module, path.parent, node.span)
