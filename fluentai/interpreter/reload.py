@@ -316,9 +316,9 @@ class Plan:
                 run.add(id(let))
                 self.counts["let"]["added"] += 1
             elif shape(existing.value) != shape(let.value):
-                self.notes.append(f"'{name}' keeps its current value: a reload does not run "
-                                  f"a let that exists (line {let.span.line}; restart to start "
-                                  f"from its new value)")
+                self.notes.append(f"line {let.span.line}: let '{name}' changed but keeps its "
+                                  f"current value (a reload does not run an existing let "
+                                  f"again; restart to apply it)")
         self.counts["function"]["removed"] = len(old.functions.keys() - new.functions.keys())
         self.counts["const"]["removed"] = len(old.consts.keys() - new.consts.keys())
         self.counts["let"]["removed"] = len(old.lets.keys() - new.lets.keys())
@@ -334,8 +334,8 @@ class Plan:
                 others_before[key] -= 1
             else:
                 first = node.span.source.line(node.span.line).strip()
-                self.notes.append(f"line {node.span.line} is top-level code, which a reload "
-                                  f"does not run (restart to run it): {_cut(first)}")
+                self.notes.append(f"line {node.span.line}: top-level code changed, which a "
+                                  f"reload does not run (restart to apply it): {_cut(first)}")
         self.statements = tuple(n for n in program.body if id(n) in run)
         self.writes = ({n.name for n in self.statements if isinstance(n, ast.FunctionDecl | ast.Let)}
                        | {name for use in new.uses

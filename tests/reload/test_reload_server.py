@@ -119,11 +119,17 @@ async def test_state_in_a_top_level_map_survives_and_new_lets_run(dev: DevServer
         await ahttp(server.port, "GET", "/hello/ann")
     new = (VISITS.replace('f"{who} {visits[who]}"', 'f"{who} has {visits[who]} visits, {extra}"')
                  .replace('let started = "first"', 'let started = "second"')
-                 .replace("let server", 'let extra = "new let"\nconst UNIT = "v"\nlet server'))
+                 .replace("let server", 'let extra = "new let"\nconst UNIT = "v"\nlet server')
+                 .replace('print(f"port {server.port}")', 'print(f"listening on {server.port}")'))
     assert report_of(server.edit(new)) == "1 function changed, 1 const added, 1 let added"
     # The changed `let` keeps its value, and a note says so; `listen` did not run again.
-    server.proc.wait_for_err_line("note: 'started' keeps its current value: a reload does "
-                                  "not run a let that exists (line 2;", start=server.seen)
+    server.proc.wait_for_err_line("note: line 2: let 'started' changed but keeps its current "
+                                  "value (a reload does not run an existing let again; restart "
+                                  "to apply it)", start=server.seen)
+    server.proc.wait_for_err_line("note: line 12: top-level code changed, which a reload does "
+                                  "not run (restart to apply it): print(f\"listening on",
+                                  start=server.seen)
+    assert not any(line.startswith("listening") for line in server.proc.lines)
     assert (await ahttp(server.port, "GET", "/hello/ann")).text == "ann has 4 visits, new let"
 
 
