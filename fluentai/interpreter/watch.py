@@ -35,6 +35,9 @@ def watchfiles_missing() -> str | None:
 
 
 class Watcher:
+    """The watching task of one program: `start` it, tell it when the top level has run
+    (`ready`), `stop` it before shutdown."""
+
     def __init__(self, reloader: Reloader) -> None:
         self.reloader = reloader
         self._stop = asyncio.Event()  # ends the current awatch (watchfiles polls it)
@@ -57,6 +60,12 @@ class Watcher:
             await self._task
 
     async def _run(self) -> None:
+        try:
+            await self._watch()
+        except OSError as e:  # a watched folder went away, too many watches, …
+            self.reloader.interp.write_err(f"warning: --reload stopped watching: {e}\n")
+
+    async def _watch(self) -> None:
         from watchfiles import awatch
 
         folders: set[Path] = set()
