@@ -60,3 +60,27 @@ class DevServer:
 
     def close(self) -> int:
         return self.proc.terminate()
+
+
+class DevServers:
+    """The programs a test started; `close` ends them with SIGTERM and checks that each
+    exited 0 without a Python traceback."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.started: list[DevServer] = []
+
+    def start(self, source: str, **kwargs: str) -> DevServer:
+        server = DevServer(self.directory, source, **kwargs)
+        self.started.append(server)
+        return server
+
+    def close(self) -> None:
+        problems = []
+        for server in self.started:
+            status = server.close()
+            if status != 0:
+                problems.append(f"exited {status}\n{server.proc.describe()}")
+            if "Traceback (most recent call last)" in server.proc.stderr:
+                problems.append(f"Python traceback on stderr\n{server.proc.describe()}")
+        assert not problems, "\n\n".join(problems)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DevServers
+from reloadkit import DevServers
 from serverkit import ahttp, closed_with, recv, ws_connect
 
 ECHO = """\
