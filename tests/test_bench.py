@@ -60,3 +60,15 @@ def test_server_benchmarks_run_in_quick_mode(tmp_path: Path) -> None:
     for name in ("echo", "echo_sync_send", "broadcast"):
         assert report[name]["fluentai"] > 0 and report[name]["websockets"] > 0
     assert report["idle"]["connections"] == 200
+
+
+def test_reload_benchmark_runs(tmp_path: Path) -> None:
+    """bench/reload/run.py --rounds 2: the chat reloaded twice with a user connected, who
+    gets the new code's answer each time (the script checks it; no time is asserted)."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "reload" / "run.py"), "--rounds", "2"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "first report: reloaded chat.flc: 3 functions changed, 1 added (" in proc.stdout
+    assert "2 reloads of examples/chat.flc" in proc.stdout

@@ -28,6 +28,7 @@ from ..runtime.args import (
     expect,
 )
 from ..syntax.errors import EffectErr, TypeErr, ValueErr
+from ..syntax.source import Span
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class EffectContext(Protocol):
 
     deterministic: bool
     cluster: str | None  # the Redis URL of `--cluster` (docs/scaling.md), else None
+    # Where the operation running now was performed (its `perform` expression), while a
+    # synchronous operation runs; None when it was not performed by the program.
+    performing: Span | None
 
     def now_ms(self) -> int: ...
 

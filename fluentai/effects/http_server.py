@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable as PyCallable
 from typing import TYPE_CHECKING, Any
 
 from ..runtime.tasks import HANDLERS
@@ -20,7 +21,7 @@ from ..runtime.values import Callable, type_of
 from ..server.app import Options, ServerApp
 from ..server.connections import CLOSE_GOING_AWAY, CLOSE_NORMAL, Connection
 from ..server.listener import Listener, ListenError, bind
-from ..server.routes import RouteError, Router
+from ..server.routes import Route, RouteError, Router
 from ..syntax.errors import RuntimeFault, ValueErr
 from . import INT, MAP, STRING, EffectContext, EffectHandler, expect, operation
 from .http_dispatch import ProgramDispatch
@@ -123,6 +124,9 @@ class HttpServer(EffectHandler):
     def __init__(self, ctx: EffectContext) -> None:
         super().__init__(ctx)
         self.router = Router()
+        # While a reload runs a program's route statements, the routes they make are
+        # collected here and go live together (`stage_routes`, `replace_routes`).
+        self.staged: list[Route] | None = None
         self.servers: dict[str, RunningServer] = {}
         # The Redis URL when the program runs clustered (`fluentai run --cluster`).
         self.cluster_url: str | None = ctx.cluster
@@ -277,10 +281,27 @@ class HttpServer(EffectHandler):
         expect("HttpServer.route()", path, STRING.named("a path string"))
         if not isinstance(handler, str | Callable):
             raise ValueErr(f"HttpServer.route() expects a function or its name, got {type_of(handler)}")
+        # Each route remembers the statement that registered it: a reload replaces the
+        # routes of a file's route statements by those of its new version.
+        origin = self.ctx.performing
         try:
-            self.router.add(method, path, handler)
+            if self.staged is not None:
+                self.staged.append(self.router.make(method, path, handler, origin))
+            else:
+                self.router.add(method, path, handler, origin)
         except RouteError as e:
             raise ValueErr(f"HttpServer.route(): {e}") from None
+
+    def stage_routes(self) -> None:
+        """From now on, `route` collects its routes instead of serving them (a reload)."""
+        self.staged = []
+
+    def replace_routes(self, old: PyCallable[[Any], bool] | None) -> None:
+        """Serve the routes collected since `stage_routes` in place of those whose origin
+        `old` selects; with `old` None, discard them instead (a failed reload)."""
+        staged, self.staged = self.staged or [], None
+        if old is not None:
+            self.router.replace(lambda route: old(route.origin), staged)
 
     @operation()
     def on(self, server_id: Any, event: Any, handler: Any) -> None:

@@ -9,7 +9,7 @@ import sys
 from .. import __version__
 
 USAGE = """\
-usage: fluentai run [--deterministic] [--cluster URL [--workers N]] FILE.flc [args...]
+usage: fluentai run [--deterministic] [--reload] [--cluster URL [--workers N]] FILE.flc [args...]
        fluentai check FILE.flc
        fluentai [repl]
        fluentai --version | --help"""
@@ -23,6 +23,8 @@ Commands:
 
 Options:
   --deterministic   fixed clock advancing with sleeps, seeded Random, predictable ids
+  --reload          reload the program's functions when its files change, connections
+                    kept open (docs/reload.md)
   --cluster URL     servers join a cluster through Redis at URL (redis://HOST:PORT[/DB]);
                     default: the FLUENTAI_CLUSTER environment variable (docs/scaling.md)
   --workers N       run N processes of the program sharing its ports (needs --cluster)
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if head == "run":
         parser = _Parser(prog="fluentai run", add_help=True)
         parser.add_argument("--deterministic", action="store_true")
+        parser.add_argument("--reload", action="store_true")
         parser.add_argument("--cluster", metavar="URL")
         parser.add_argument("--workers", metavar="N", type=_positive)
         parser.add_argument("file")
@@ -90,14 +93,20 @@ def main(argv: list[str] | None = None) -> int:
             problem = _cluster_problem(cluster)
             if problem:
                 parser.error(problem)
+        if ns.reload:
+            from ..interpreter.watch import watchfiles_missing
+
+            if problem := watchfiles_missing():
+                parser.error(problem)
         if ns.workers is not None:
             from ..server.workers import run_workers
 
             return run_workers(ns.workers, ns.file, ns.args, cluster=cluster or "",
-                               deterministic=ns.deterministic)
+                               deterministic=ns.deterministic, reload=ns.reload)
         from ..interpreter import run_path
 
-        return run_path(ns.file, ns.args, deterministic=ns.deterministic, cluster=cluster)
+        return run_path(ns.file, ns.args, deterministic=ns.deterministic, cluster=cluster,
+                        reload=ns.reload)
     if head == "check":
         parser = _Parser(prog="fluentai check", add_help=True)
         parser.add_argument("file")

@@ -30,8 +30,9 @@ within the input; the session goes on.
 
 Commands: `:help`, `:quit` (`:q`, `:exit`), `:load FILE` (run a file into the session: its
 definitions become session globals; like `run`, it calls `main()` when the file defines
-`main` and its top level does not call it), `:reset` (stop servers, start a fresh session),
-`:effects` (effects and their operations).
+`main` and its top level does not call it), `:reload` (read the loaded files again and
+replace their definitions, servers and state kept: docs/reload.md), `:reset` (stop servers,
+start a fresh session), `:effects` (effects and their operations).
 
 When stdin or stdout is not a terminal, inputs are read from stdin without prompts (an
 input ends at the end of a line where nothing is left open), values are echoed on stdout and
@@ -72,6 +73,7 @@ from ..interpreter import (
     read_source,
 )
 from ..interpreter.host import new_module
+from ..interpreter.reload import Reloader
 from ..runtime.values import display, literal_text
 from ..syntax import ast
 from ..syntax.errors import EffectErr, FluentError
@@ -135,6 +137,8 @@ class Session:
         # Handlers named by servers (`handle_websocket_message`, routes by name) are looked
         # up here, so functions defined at the prompt serve requests.
         self.interp.main_globals = self.module.globals
+        # The files `:load` ran, for `:reload`; its reports answer the command, on stdout.
+        self.reloader = Reloader(self.interp, say=lambda line: _write_out(line + "\n"))
         self._plugins_loaded = False
 
     @property
@@ -158,7 +162,17 @@ class Session:
         """`:load FILE`: run a program's top level in this session (then `main()` as `run`
         would), so its definitions become session globals."""
         source = read_source(path)
-        await self.interp.exec(source, self.module, Path(path).resolve().parent)
+        compiled = self.interp.compile(source, self.module, Path(path).resolve().parent)
+        self.reloader.adopt(path, self.module, compiled.resolution.program)
+        await self.interp.run_top(compiled)
+        await self.interp.run_main(compiled)
+
+    async def reload(self) -> bool:
+        """`:reload`: the files `:load` ran, and the modules they use that changed, reloaded
+        into the session (docs/reload.md); False when one could not be."""
+        paths = [*self.reloader.files, *(self.reloader.changed() - self.reloader.files.keys())]
+        outcomes = await self.reloader.reload(paths)
+        return all(o.ok for o in outcomes)
 
     def effects(self) -> dict[str, list[str]]:
         """Effect name -> operation names, installed plugins included."""
@@ -270,6 +284,21 @@ class Repl:
             if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "\"'":
                 arg = arg[1:-1]
             return await self.run(self.session.load(os.path.expanduser(arg)), echo=False)
+        if name == ":reload":
+            if not self.session.reloader.files:
+                return self.fail("error: nothing to reload: :reload reloads the files "
+                                 ":load ran")
+            reloaded: list[bool] = []
+
+            async def reload() -> None:
+                reloaded.append(await self.session.reload())
+
+            if not await self.run(reload(), echo=False):
+                return False
+            if not reloaded[0]:  # reported by the reload
+                self.failed = True
+                return False
+            return True
         return self.fail(f"error: unknown command '{name}' (:help lists the commands)")
 
     def fail(self, message: str) -> bool:

@@ -28,6 +28,7 @@ CONSTANTS = frozenset(("true", "false", "nil", "null"))
 COMMANDS = {
     ":help": ("", "this help"),
     ":load": (" FILE", "run FILE in this session: its definitions become globals"),
+    ":reload": ("", "read the loaded files again: new functions, same state and servers"),
     ":effects": ("", "effects and their operations (* = async: .await() the result)"),
     ":reset": ("", "stop servers and start a fresh session"),
     ":quit": ("", "stop servers and leave (also :q, :exit, Ctrl-D)"),

@@ -3,7 +3,9 @@ top level, and hosts the effect handlers.
 
 `Interpreter` is the object compiled code and effect handlers talk to (`runtime.Host` and
 `effects.EffectContext`). `exec` is the one way to compile and run a program's top level in
-a module: `fluentai run` (see `program`) and the REPL both use it.
+a module: `fluentai run` (see `program`) and the REPL both use it; its halves (`compile`,
+which is `check` then `generate`, and `run_top`, `run_main`) are there for the callers that
+need to act in between (`program` with `--reload`, `reload` running part of a top level).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Coroutine, Iterable
+from collections.abc import Collection, Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from ..runtime.functions import Code, Function, call, call_async, fit
 from ..runtime.modules import Module
 from ..runtime.tasks import HANDLERS, spawn, start_eager
 from ..runtime.values import Promise
+from ..syntax import ast
 from ..syntax.errors import FluentError, FluentSyntaxError, raise_static
 from ..syntax.parser import parse
 from ..syntax.source import Source, Span
@@ -62,6 +65,17 @@ class Compiled:
     resolution: Resolution
 
 
+@dataclass
+class LoadedModule:
+    """A module loaded by `use`: its run-time state, the code that runs its top level once,
+    and the program it was compiled from (a reload compares the file's new version with it)."""
+
+    module: Module
+    run: Code
+    program: ast.Program
+    path: Path
+
+
 class Interpreter:
     def __init__(
         self,
@@ -80,10 +94,12 @@ class Interpreter:
         self._id_random = random.Random(1 if deterministic else None)
         self._clock_ms = DETERMINISTIC_EPOCH_MS
         self.tasks: set[asyncio.Task[Any]] = set()
-        self.modules: dict[Path, tuple[Module, Code]] = {}
+        self.modules: dict[Path, LoadedModule] = {}
         self._loading: list[Path] = []
         # The globals handlers are looked up in (the program's, or the REPL session's).
         self.main_globals: dict[str, Any] = {}
+        # Where the effect operation being dispatched was performed (see `perform`).
+        self.performing: Span | None = None
         for name, target in LAZY_EFFECTS.items():
             self.registry.register_lazy(name, target)
         for effect in (*BUILTIN_EFFECTS, *(effects or ())):
@@ -109,7 +125,13 @@ class Interpreter:
                     HANDLERS.reset(token)
         handler, spec = self.registry.lookup(effect, op)
         check_arity(effect, spec, args)
-        result = spec.fn(handler, *args)
+        # A handler may ask where it was performed while it runs synchronously (routes
+        # remember the statement that registered them: a reload replaces those).
+        outer, self.performing = self.performing, span
+        try:
+            result = spec.fn(handler, *args)
+        finally:
+            self.performing = outer
         if spec.is_async:
             return start_eager(result, self, span) if spec.eager else spawn(result, self, span)
         return result
@@ -186,14 +208,28 @@ class Interpreter:
         """Parse, resolve (every static error of the file is raised together) and generate
         code for a program's top level, to run in `module`; `use` finds modules beside
         `directory`."""
+        return self.generate(self.check(source, module.consts, module.globals), module,
+                             directory)
+
+    def check(self, source: Source, consts: Collection[str] = (),
+              defined: Collection[str] = ()) -> Resolution:
+        """Parse and resolve a program against the globals `defined` and constants `consts`
+        its module already has; every static error of the file is raised together."""
         try:
-            program = parse(source)
-            res = resolve(program, defined=module.globals, consts=module.consts)
-            raise_static(res.errors)
+            res = resolve(parse(source), defined=defined, consts=consts)
+        except RecursionError:
+            raise FluentSyntaxError("program is nested too deeply", Span(source, 1, 1)) from None
+        raise_static(res.errors)
+        return res
+
+    def generate(self, res: Resolution, module: Module, directory: Path | None) -> Compiled:
+        """Generate the code of a resolved program's top level, to run in `module`."""
+        try:
             code = compile_program(res, self, module,
                                    lambda name, span: self.load_module(name, span, directory))
         except RecursionError:
-            raise FluentSyntaxError("program is nested too deeply", Span(source, 1, 1)) from None
+            raise FluentSyntaxError("program is nested too deeply",
+                                    res.program.span) from None
         return Compiled(module, code, res.module_size, res)
 
     async def exec(self, source: Source, module: Module, directory: Path | None,
@@ -203,32 +239,43 @@ class Interpreter:
         does not call it itself, `main()` (SPEC §2). Returns the top level's value and what
         the resolver found."""
         compiled = self.compile(source, module, directory)
+        value = await self.run_top(compiled)
+        if run_main:
+            await self.run_main(compiled)
+        return value, compiled.resolution
+
+    async def run_top(self, compiled: Compiled) -> Any:
+        """Run a compiled top level in a fresh frame; its value."""
         value = compiled.code([None] * compiled.size)
         if is_async(compiled.code):
             value = await value
+        return value
+
+    async def run_main(self, compiled: Compiled) -> None:
+        """`main()` when the program defines it and its top level does not call it."""
         res = compiled.resolution
-        main = module.globals.get("main")
-        if run_main and res.defines_main and not res.calls_main and isinstance(main, Function):
+        main = compiled.module.globals.get("main")
+        if res.defines_main and not res.calls_main and isinstance(main, Function):
             await call_async(main, [])
-        return value, res
 
     def load_module(self, name: str, span: Span, directory: Path | None) -> tuple[Module, Code]:
         """Find, compile and cache module `name`. Returns the module and code that runs its
         top level once."""
         path = find_module(name, directory, span)
-        if path in self.modules:
-            return self.modules[path]
-        if path in self._loading:
-            raise FluentSyntaxError(f"circular use of module '{name}'", span)
-        self._loading.append(path)
-        try:
-            source = read_module(path, span)
-            compiled = self.compile(source, new_module(name, source.name), path.parent)
-        finally:
-            self._loading.pop()
-        entry = (compiled.module, _run_once(compiled.code, compiled.size))
-        self.modules[path] = entry
-        return entry
+        loaded = self.modules.get(path)
+        if loaded is None:
+            if path in self._loading:
+                raise FluentSyntaxError(f"circular use of module '{name}'", span)
+            self._loading.append(path)
+            try:
+                source = read_module(path, span)
+                compiled = self.compile(source, new_module(name, source.name), path.parent)
+            finally:
+                self._loading.pop()
+            loaded = LoadedModule(compiled.module, _run_once(compiled.code, compiled.size),
+                                  compiled.resolution.program, path)
+            self.modules[path] = loaded
+        return loaded.module, loaded.run
 
 
 def new_module(name: str, path: str | None) -> Module:

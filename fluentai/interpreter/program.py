@@ -1,6 +1,6 @@
 """A program's whole lifetime, as `fluentai run` gives it: its top level and `main`, then
 whatever tasks it left running (servers), then shutdown; signals, exit statuses, and how
-what goes wrong is reported (SPEC §2, §8)."""
+what goes wrong is reported (SPEC §2, §8); with `--reload`, the watcher beside it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from ..syntax.errors import FluentError
 from ..syntax.source import Source
 from .host import Interpreter, internal_error_text, new_module
 from .modules import LoadError, read_source
+from .reload import Reloader
+from .watch import Watcher, watchfiles_missing
 
 RECURSION_LIMIT = 20_000
 
@@ -27,25 +29,43 @@ def configure_process() -> None:
     sys.set_int_max_str_digits(0)
 
 
-async def run_program(interp: Interpreter, source: Source) -> None:
+async def run_program(interp: Interpreter, source: Source, reload: bool = False) -> None:
     """Run a program to the end of its lifetime (SPEC §2): its top level and `main`, then
-    until every task it started (a server is one) has finished; then shut the effects down."""
+    until every task it started (a server is one) has finished; then shut the effects down.
+    With `reload`, its files are watched meanwhile and reloaded when they change
+    (docs/reload.md); watching never keeps the program alive."""
     module = new_module("__main__", source.name)
     module.globals["args"] = list(interp.argv)
     interp.main_globals = module.globals
+    watcher: Watcher | None = None
     try:
-        await interp.exec(source, module, Path(source.name).parent)
+        compiled = interp.compile(source, module, Path(source.name).parent)
+        if reload:
+            reloader = Reloader(interp)
+            reloader.adopt(source.name, module, compiled.resolution.program)
+            watcher = Watcher(reloader)
+            watcher.start()
+        await interp.run_top(compiled)
+        if watcher is not None:
+            watcher.ready()
+        await interp.run_main(compiled)
         while interp.tasks:
             await asyncio.wait(list(interp.tasks))
     finally:
+        if watcher is not None:
+            await asyncio.shield(watcher.stop())
         await asyncio.shield(interp.shutdown())
 
 
 def run_path(path: str, args: list[str] | None = None, deterministic: bool = False,
-             cluster: str | None = None) -> int:
-    """`fluentai run PATH ARGS…`: 0 on success, 1 on a program error, 2 for a bad file.
-    `cluster`: the Redis URL of `--cluster` (docs/scaling.md)."""
+             cluster: str | None = None, reload: bool = False) -> int:
+    """`fluentai run PATH ARGS…`: 0 on success, 1 on a program error, 2 for a bad file (or
+    `--reload` without watchfiles). `cluster`: the Redis URL of `--cluster`
+    (docs/scaling.md); `reload`: `--reload` (docs/reload.md)."""
     configure_process()
+    if reload and (problem := watchfiles_missing()):
+        sys.stderr.write(f"error: {problem}\n")
+        return 2
     try:
         source = read_source(path)
     except LoadError as e:
@@ -55,13 +75,13 @@ def run_path(path: str, args: list[str] | None = None, deterministic: bool = Fal
         sys.stderr.write(e.render() + "\n")
         return 1
     interp = Interpreter(deterministic=deterministic, argv=args, cluster=cluster)
-    return run_interpreter(interp, source)
+    return run_interpreter(interp, source, reload)
 
 
-def run_interpreter(interp: Interpreter, source: Source) -> int:
+def run_interpreter(interp: Interpreter, source: Source, reload: bool = False) -> int:
     """Run `source` on `interp` to the end; the exit status."""
     try:
-        asyncio.run(_with_signals(run_program(interp, source)))
+        asyncio.run(_with_signals(run_program(interp, source, reload)))
     except FluentError as e:
         sys.stdout.flush()
         sys.stderr.write(e.render() + "\n")

@@ -1,8 +1,10 @@
-"""Route table: `route(method, path, handler)` with `:param` segments and a final `*`."""
+"""Route table: `route(method, path, handler)` with `:param` segments and a final `*`; and
+replacing the routes one origin registered by a new set, in place (a live reload)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 WEBSOCKET_UPGRADE = "handle_websocket_upgrade"
@@ -14,6 +16,13 @@ class Route:
     pattern: str
     segments: tuple[str, ...]
     handler: Any  # a function name (resolved per request) or a FluentAI function value
+    # What registered it (opaque here; the program's statement), for `Router.replace`.
+    origin: Any = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, tuple[str, ...]]:
+        """Routes with the same key replace each other."""
+        return (self.method, self.segments)
 
     @property
     def is_websocket(self) -> bool:
@@ -68,7 +77,19 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def add(self, method: str, pattern: str, handler: Any) -> Route:
+    def add(self, method: str, pattern: str, handler: Any, origin: Any = None) -> Route:
+        route = self.make(method, pattern, handler, origin)
+        # Registering the same method and path again replaces the handler in place, keeping
+        # its precedence (REPL-friendly).
+        for i, existing in enumerate(self.routes):
+            if existing.key == route.key:
+                self.routes[i] = route
+                return route
+        self.routes.append(route)
+        return route
+
+    def make(self, method: str, pattern: str, handler: Any, origin: Any = None) -> Route:
+        """A checked route, not yet in the table."""
         method = method.upper()
         if method not in self.METHODS:
             raise RouteError(f"unknown HTTP method '{method}'")
@@ -77,15 +98,27 @@ class Router:
         segments = tuple(split_path(pattern))
         if "*" in segments[:-1]:
             raise RouteError("'*' may only be the last segment of a route path")
-        route = Route(method, pattern, segments, handler)
-        # Registering the same method and path again replaces the handler in place, keeping
-        # its precedence (REPL-friendly).
-        for i, existing in enumerate(self.routes):
-            if (existing.method, existing.segments) == (method, segments):
-                self.routes[i] = route
-                return route
-        self.routes.append(route)
-        return route
+        return Route(method, pattern, segments, handler, origin)
+
+    def replace(self, old: Callable[[Route], bool], new: Sequence[Route]) -> None:
+        """Remove the routes `old` selects and put `new` (in its order, a later one replacing
+        an earlier one with the same key) where the first of them was, or where the first
+        route with one of their keys was, else at the end. Other routes keep their order;
+        one with the key of a new route is replaced."""
+        fresh: dict[tuple[str, tuple[str, ...]], Route] = {}
+        for route in new:
+            fresh[route.key] = route
+        kept: list[Route] = []
+        at: int | None = None
+        for route in self.routes:
+            if old(route) or route.key in fresh:
+                if at is None:
+                    at = len(kept)
+                continue
+            kept.append(route)
+        if at is None:
+            at = len(kept)
+        self.routes = kept[:at] + list(fresh.values()) + kept[at:]
 
     def websocket_routes(self) -> list[Route]:
         return [r for r in self.routes if r.is_websocket]

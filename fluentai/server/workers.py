@@ -20,16 +20,20 @@ from types import FrameType
 KILL_AFTER_S = 15.0  # after a forwarded signal, workers still running then are killed
 
 
-def worker_command(file: str, args: list[str], *, cluster: str, deterministic: bool) -> list[str]:
+def worker_command(file: str, args: list[str], *, cluster: str, deterministic: bool,
+                   reload: bool = False) -> list[str]:
     command = [sys.executable, "-m", "fluentai", "run", "--cluster", cluster]
     if deterministic:
         command.append("--deterministic")
+    if reload:
+        command.append("--reload")  # each worker watches the files and reloads itself
     return [*command, file, *args]
 
 
 def run_workers(count: int, file: str, args: list[str], *, cluster: str,
-                deterministic: bool = False) -> int:
-    command = worker_command(file, args, cluster=cluster, deterministic=deterministic)
+                deterministic: bool = False, reload: bool = False) -> int:
+    command = worker_command(file, args, cluster=cluster, deterministic=deterministic,
+                             reload=reload)
     procs: list[subprocess.Popen[bytes]] = []
     stopping: list[float] = []  # when the first signal was forwarded
     killed = False

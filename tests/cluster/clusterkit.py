@@ -144,6 +144,12 @@ class Node:
     def wait_err(self, text: str, timeout: float = TIMEOUT) -> str:
         return self._wait(self.err, lambda line: text in line, timeout)
 
+    def wait_err_count(self, match: Callable[[str], bool], count: int,
+                       timeout: float = TIMEOUT) -> None:
+        """Wait until `count` stderr lines match (the workers of one parent share it)."""
+        self._wait(self.err, lambda _: sum(1 for line in self.err if match(line)) >= count,
+                   timeout)
+
     async def err_line(self, text: str, timeout: float = TIMEOUT) -> str:
         return await asyncio.to_thread(self.wait_err, text, timeout)
 

@@ -46,12 +46,13 @@ def _matcher(what: LinePredicate) -> Callable[[str], bool]:
 
 
 class FlcProcess:
-    """A `python -m fluentai run --deterministic PROG` subprocess whose stdout and stderr
-    are collected line by line by reader threads."""
+    """A `python -m fluentai run --deterministic PROG` subprocess (other `options` may be
+    given) whose stdout and stderr are collected line by line by reader threads."""
 
     def __init__(self, directory: Path, source: str, *, name: str = "prog.flc",
                  stdin: bool = False, restore_sigint: bool = False,
-                 first_line: str = r"port (\d+)") -> None:
+                 first_line: str = r"port (\d+)",
+                 options: tuple[str, ...] = ("--deterministic",)) -> None:
         self.path = directory / name
         self.path.write_text(source, encoding="utf-8")
         self._cond = threading.Condition()
@@ -65,7 +66,7 @@ class FlcProcess:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fluentai", "run", "--deterministic", name],
+            [sys.executable, "-m", "fluentai", "run", *options, name],
             cwd=directory,
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -118,22 +119,31 @@ class FlcProcess:
     def wait_for_line(self, what: LinePredicate, timeout: float = LINE_TIMEOUT,
                       start: int = 0) -> str:
         """The first stdout line from index `start` on that matches `what`."""
+        return self._wait_line(self._out, "stdout", what, timeout, start)[1]
+
+    def wait_for_err_line(self, what: LinePredicate, timeout: float = LINE_TIMEOUT,
+                          start: int = 0) -> tuple[int, str]:
+        """The first stderr line from index `start` on that matches `what`, with its index."""
+        return self._wait_line(self._err, "stderr", what, timeout, start)
+
+    def _wait_line(self, sink: list[str], name: str, what: LinePredicate, timeout: float,
+                   start: int) -> tuple[int, str]:
         match = _matcher(what)
         deadline = time.monotonic() + timeout
         with self._cond:
             i = start
             while True:
-                while i < len(self._out):
-                    line = self._out[i]
+                while i < len(sink):
+                    line = sink[i]
                     if line is None:
-                        raise AssertionError(f"stdout ended before a line matching {what!r}\n"
+                        raise AssertionError(f"{name} ended before a line matching {what!r}\n"
                                              f"{self._describe_locked()}")
                     if match(line):
-                        return line
+                        return i, line
                     i += 1
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"no stdout line matching {what!r} within {timeout}s\n"
+                    raise AssertionError(f"no {name} line matching {what!r} within {timeout}s\n"
                                          f"{self._describe_locked()}")
                 self._cond.wait(left)
 

@@ -171,3 +171,29 @@ def test_an_http_route_on_the_same_path_shape_serves_http() -> None:
     r.add("POST", "/live/:room", "post_to_room")
     assert matched(r, "POST", "/live/a").route.handler == "post_to_room"
     assert r.match("GET", "/live/a").status == 405  # an HTTP route has the path, not this method
+
+
+def test_replace_puts_new_routes_where_the_old_ones_were() -> None:
+    r = Router()
+    r.add("GET", "/first", "first")
+    r.add("GET", "/a", "a1", origin="file")
+    r.add("GET", "/b", "b1", origin="file")
+    r.add("GET", "/*", "catch_all")
+    new = [r.make("GET", "/c", "c2", "file2"), r.make("GET", "/a", "a2", "file2")]
+    r.replace(lambda route: route.origin == "file", new)
+    # /b is gone; /c and /a come before the catch-all, in the new order.
+    assert [(x.pattern, x.handler) for x in r.routes] == [
+        ("/first", "first"), ("/c", "c2"), ("/a", "a2"), ("/*", "catch_all")]
+    assert matched(r, "GET", "/b").route.handler == "catch_all"
+
+
+def test_replace_takes_over_a_route_with_the_same_method_and_path() -> None:
+    r = Router()
+    r.add("GET", "/x", "typed_at_the_prompt")
+    r.add("POST", "/x", "post")
+    r.replace(lambda route: False, [r.make("get", "/x", "from_the_file", "file")])
+    assert [(x.method, x.handler) for x in r.routes] == [("GET", "from_the_file"),
+                                                         ("POST", "post")]
+    # Nothing new: the old ones are removed, the others untouched.
+    r.replace(lambda route: route.origin == "file", [])
+    assert [x.handler for x in r.routes] == ["post"]
