@@ -9,9 +9,12 @@ module that exists, and `use m::{a}` a public name of it.
 from __future__ import annotations
 
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
+from ..effects import ENTRY_POINT_GROUP
 from ..interpreter import LoadError, configure_process, internal_error_text, read_source
+from ..interpreter.host import BUILTIN_EFFECTS, LAZY_EFFECTS
 from ..interpreter.modules import find_module, read_module
 from ..resolve.resolver import resolve
 from ..runtime.builtins import new_globals
@@ -21,6 +24,11 @@ from ..syntax.parser import parse
 from ..syntax.source import Source, Span
 
 KNOWN_GLOBALS = frozenset(new_globals()) | {"args"}
+# Effects a program can perform, for "effects are performed" hints: the built-in ones and
+# installed plugins (their names only; nothing is imported).
+KNOWN_EFFECTS = frozenset(
+    [e.effect for e in BUILTIN_EFFECTS] + list(LAZY_EFFECTS)
+    + [ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)])
 
 
 class Checker:
@@ -40,7 +48,8 @@ class Checker:
             self.errors.append(e)
             return None
         try:
-            self.errors.extend(resolve(program, known_globals=known).errors)
+            self.errors.extend(resolve(program, known_globals=known,
+                                       effects=KNOWN_EFFECTS).errors)
         except RecursionError:
             self.errors.append(FluentSyntaxError("program is nested too deeply",
                                                  Span(source, 1, 1)))

@@ -185,7 +185,8 @@ class Interpreter:
         `directory`."""
         try:
             program = parse(source)
-            res = resolve(program, consts=module.consts)
+            res = resolve(program, consts=module.consts, outside=module.globals,
+                          effects=self.registry.names())
             raise_static(res.errors)
             code = compile_program(res, self, module,
                                    lambda name, span: self.load_module(name, span, directory))

@@ -25,31 +25,35 @@ from typing import Any
 from ..syntax import ast
 from ..syntax.errors import FluentSyntaxError
 from ..syntax.source import Span
+from .hints import Hints, lone_name, undefined_errors
 from .resolution import FunctionLayout, Global, Local, Resolution
 from .scopes import BLOCK, FUNCTION, LOOP, MODULE, Decl, Scope, layout
 
 
 def resolve(program: ast.Program, *, known_globals: Collection[str] | None = None,
-            consts: Collection[str] = ()) -> Resolution:
+            consts: Collection[str] = (), outside: Collection[str] = (),
+            effects: Collection[str] = ()) -> Resolution:
     """Resolve a program (or one REPL input, against the session's constants `consts`).
     With `known_globals` (the builtins, and anything else defined outside the program),
-    global names that nothing defines are reported as errors (`fluentai check`)."""
+    global names that nothing defines are reported as errors (`fluentai check`). `outside`
+    (names defined around the program, when not `known_globals`) and `effects` word the
+    messages for undefined names (`hints`)."""
     resolver = Resolver(program, set(consts))
+    resolver.hints = Hints(program, known_globals if known_globals is not None else outside,
+                           effects)
     resolver.program()
     res = resolver.res
     if known_globals is not None:
         defined = set(known_globals) | resolver.top_names
-        seen: set[tuple[str, int, int]] = set()
-        for name, span in res.global_refs:
-            key = (name, span.line, span.column)
-            if name not in defined and key not in seen:
-                seen.add(key)
-                res.errors.append(FluentSyntaxError(f"'{name}' is not defined", span))
+        res.errors.extend(undefined_errors(res.global_refs, res.name_hints, defined,
+                                           res.errors))
         res.errors.sort(key=lambda e: (e.span.line, e.span.column) if e.span else (0, 0))
     return res
 
 
 class Resolver:
+    hints: Hints | None = None  # words the messages for undefined names (set by `resolve`)
+
     def __init__(self, program: ast.Program, consts: set[str]) -> None:
         self.res = Resolution(program)
         self.consts = consts  # module constants, this input's and (REPL) earlier ones
@@ -154,6 +158,10 @@ class Resolver:
         ref = Global(name, name in self.consts)
         self.res.refs[node] = ref
         self.res.global_refs.append((name, node.span))
+        if self.hints is not None and name not in self.top_names \
+                and name not in self.hints.outside:
+            self.res.name_hints[node] = self.hints.undefined(name, node, self.scope,
+                                                             self.top_names)
         return ref
 
     # ------------------------------------------------------------------ statements
@@ -169,9 +177,7 @@ class Resolver:
                     and following.span.line == node.span.line):
                 # A lone name has no effect; followed on its line by more code it is almost
                 # always a misspelt keyword (`functoin f() {}`, `print x`).
-                self.error(f"unexpected code after '{node.name}' on the same line: is "
-                           f"'{node.name}' a misspelt keyword? (separate statements with ';' "
-                           f"or a newline)", node.span)
+                self.error(lone_name(node.name), node.span)
             if isinstance(node, ast.FunctionDecl):
                 self.function(node, node.params, node.body)
             elif isinstance(node, ast.Use):

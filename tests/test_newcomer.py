@@ -1,0 +1,192 @@
+"""What a newcomer trips on: other languages' keywords, effects without `perform`, misspelt
+names, fields and methods, a call continued from the line above, a `}` forgotten in the
+middle of a file. Each case is the full report a user sees, from `fluentai run` (the
+run-time error) and from `fluentai check` (the same words, found before running).
+
+The programs run from their own folder, so the file name in each report is `prog.flc`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fluentai.frontends.check import check_path
+from fluentai.interpreter import run_path
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run_report(here: Path, capsys: pytest.CaptureFixture[str], text: str) -> str:
+    """What `fluentai run prog.flc` writes on stderr (the run must fail)."""
+    (here / "prog.flc").write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert run_path("prog.flc", [], deterministic=True) == 1
+    return capsys.readouterr().err
+
+
+def check_report(here: Path, capsys: pytest.CaptureFixture[str], text: str) -> str:
+    """What `fluentai check prog.flc` writes on stderr (the check must fail)."""
+    (here / "prog.flc").write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert check_path("prog.flc") == 1
+    return capsys.readouterr().err
+
+
+def report(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+# ---- other languages' keywords, effects without perform, misspelt names
+# (program, the report of `run`; `check` reports the same without "NameError: ")
+
+NAME_CASES = [
+    pytest.param(
+        "let f = function(x) { x + 1 }\nprint(f(1))\n",
+        report(
+            "prog.flc:1:9: error: NameError: 'function' declares a named function and cannot "
+            "start an expression: write a lambda, 'x => x + 1' or '(a, b) => { … }'",
+            "   1 | let f = function(x) { x + 1 }",
+            "     |         ^"),
+        id="function expression"),
+    pytest.param(
+        "let g = async x => x\n",
+        report(
+            "prog.flc:1:9: error: NameError: 'async' only marks a function declaration "
+            "('async function f() { … }'); lambdas cannot be async",
+            "   1 | let g = async x => x",
+            "     |         ^"),
+        id="async lambda"),
+    pytest.param(
+        "async function f() { 1 }\nlet v = await f()\n",
+        report(
+            "prog.flc:2:9: error: NameError: 'await' is not defined: FluentAI has no 'await' "
+            "keyword; put '.await()' after the promise, as in 'f().await()'",
+            "   2 | let v = await f()",
+            "     |         ^"),
+        id="await keyword"),
+    pytest.param(
+        "let t = Time.now()\nprint(t)\n",
+        report(
+            "prog.flc:1:9: error: NameError: 'Time' is not defined: Time is an effect, and "
+            "effects are performed, as in 'perform Time.now()'",
+            "   1 | let t = Time.now()",
+            "     |         ^"),
+        id="effect without perform"),
+    pytest.param(
+        'HttpServer.listen(8080).await()\n',
+        report(
+            "prog.flc:1:1: error: NameError: 'HttpServer' is not defined: HttpServer is an "
+            "effect, and effects are performed, as in 'perform HttpServer.listen(…)'",
+            "   1 | HttpServer.listen(8080).await()",
+            "     | ^"),
+        id="server effect without perform"),
+    pytest.param(
+        'prnt("hello")\n',
+        report(
+            "prog.flc:1:1: error: NameError: 'prnt' is not defined; did you mean 'print'?",
+            '   1 | prnt("hello")',
+            "     | ^"),
+        id="misspelt builtin"),
+    pytest.param(
+        "function total(items) {\n  let sum = 0\n  for item in items { sum += item }\n"
+        "  sum\n}\nprint(totl([1, 2]))\n",
+        report(
+            "prog.flc:6:7: error: NameError: 'totl' is not defined; did you mean 'total'?",
+            "   6 | print(totl([1, 2]))",
+            "     |       ^"),
+        id="misspelt function"),
+    pytest.param(
+        "function f(count) {\n  conut + 1\n}\nf(1)\n",
+        report(
+            "prog.flc:2:3: error: NameError: 'conut' is not defined; did you mean 'count'?",
+            "   2 |   conut + 1",
+            "     |   ^",
+            "traceback (most recent call last):",
+            "  prog.flc:4:1: in call to f"),
+        id="misspelt parameter"),
+    pytest.param(
+        "let x = None\n",
+        report(
+            "prog.flc:1:9: error: NameError: 'None' is not defined: FluentAI writes 'nil'",
+            "   1 | let x = None",
+            "     |         ^"),
+        id="Python None"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NAME_CASES)
+def test_undefined_name_reports(here: Path, capsys: pytest.CaptureFixture[str], text: str,
+                                expected: str) -> None:
+    assert run_report(here, capsys, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), NAME_CASES)
+def test_check_reports_undefined_names_in_the_same_words(
+        here: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str) -> None:
+    first = expected.split("traceback")[0]
+    assert check_report(here, capsys, text) == first.replace("error: NameError: ", "error: ")
+
+
+def test_misspelt_assignment_target(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "let total = 0\ntotla += 1\n"
+    assert run_report(here, capsys, text) == report(
+        "prog.flc:2:7: error: NameError: 'totla' is not defined; did you mean 'total'? "
+        "(declare it with 'let totla = ...')",
+        "   2 | totla += 1",
+        "     |       ^")
+    assert check_report(here, capsys, text) == report(
+        "prog.flc:2:1: error: 'totla' is not defined; did you mean 'total'?",
+        "   2 | totla += 1",
+        "     | ^")
+
+
+def test_use_inside_a_function(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "function f() {\n  use http\n}\n"
+    expected = report(
+        "prog.flc:2:3: error: 'use' is only allowed at the top level of a file, outside "
+        "functions and blocks: move it to the top",
+        "   2 |   use http",
+        "     |   ^")
+    assert run_report(here, capsys, text) == expected
+    # One mistake, one report: not also "'use' is not defined" and "'http' is not defined".
+    assert check_report(here, capsys, text) == expected
+
+
+def test_var_is_let(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_report(here, capsys, "var x = 1\n") == report(
+        "prog.flc:1:1: error: unexpected code after 'var': declare variables with 'let' "
+        "(or 'const')",
+        "   1 | var x = 1",
+        "     | ^")
+
+
+def test_a_name_defined_only_later_in_the_repl_session_gets_no_wrong_hint() -> None:
+    # Names the session already defines are not "undefined": no hint is computed for them,
+    # and a suggestion never names the missing name itself.
+    from fluentai.resolve.resolver import resolve
+    from fluentai.syntax.parser import parse
+    from fluentai.syntax.source import Source
+
+    program = parse(Source("<repl>", "helper(1)\nhelpr(2)\n"))
+    res = resolve(program, outside={"helper", "print"})
+    assert sorted(res.name_hints.values()) == [
+        "'helpr' is not defined; did you mean 'helper'?"]
+
+
+def test_suggestions_prefer_the_innermost_name_and_skip_short_ones() -> None:
+    from fluentai.syntax.suggest import closest, distance
+
+    assert distance("nmae", "name") == 1  # a swap is one edit
+    assert distance("prnt", "print") == 1
+    assert closest("nmae", ["names", "name"]) == "name"
+    assert closest("itme", ["item", "time"]) == "item"  # the first of equals wins
+    assert closest("x", ["y", "xs"]) is None  # one or two letters: no guess
+    assert closest("Print", ["prin", "print"]) == "print"  # case alone always counts
+    assert closest("compute_total", ["compute_totals", "total"]) == "compute_totals"
+    assert closest("abcdef", ["uvwxyz"]) is None
