@@ -190,3 +190,145 @@ def test_suggestions_prefer_the_innermost_name_and_skip_short_ones() -> None:
     assert closest("Print", ["prin", "print"]) == "print"  # case alone always counts
     assert closest("compute_total", ["compute_totals", "total"]) == "compute_totals"
     assert closest("abcdef", ["uvwxyz"]) is None
+
+
+# ---- a '}' forgotten in the middle of a file
+
+def test_missing_brace_of_an_inner_if_points_where_indentation_says(
+        here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = ("function check(x) {\n"
+            "  if x > 1 {\n"
+            '    print("big")\n'
+            '  print("done")\n'
+            "}\n"
+            "\n"
+            "function other() {\n"
+            '  print("other")\n'
+            "}\n")
+    expected = report(
+        "prog.flc:4:3: error: unclosed '{' opened at 2:12: going by the indentation, its '}' "
+        "is missing before line 4",
+        '   4 |   print("done")',
+        "     |   ^",
+        "prog.flc:2:12: note: the unclosed '{' is here",
+        "   2 |   if x > 1 {",
+        "     |            ^")
+    assert run_report(here, capsys, text) == expected
+    assert check_report(here, capsys, text) == expected
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def brace_lines(path: Path) -> list[int]:
+    return [i for i, line in enumerate(path.read_text(encoding="utf-8").split("\n"))
+            if line.strip() == "}"]
+
+
+@pytest.mark.parametrize(
+    ("path", "index"),
+    [pytest.param(p, i, id=f"{p.name}:{i + 1}")
+     for p in sorted(EXAMPLES.glob("*.flc")) for i in brace_lines(p)])
+def test_each_closing_brace_removed_from_an_example_is_found(path: Path, index: int) -> None:
+    # Real programs with one block-closing '}' line taken out: the error points at the line
+    # that followed it (the first line of code there), not at the end of the file.
+    from fluentai.syntax.errors import FluentSyntaxError
+    from fluentai.syntax.parser import parse
+    from fluentai.syntax.source import Source
+
+    lines = path.read_text(encoding="utf-8").split("\n")
+    broken = lines[:index] + lines[index + 1:]
+    following = next((n + 1 for n in range(index, len(broken))
+                      if broken[n].strip() and not broken[n].strip().startswith("//")), None)
+    with pytest.raises(FluentSyntaxError) as info:
+        parse(Source(path.name, "\n".join(broken)))
+    error = info.value
+    if following is None:  # the file's last '}': the end of the file is the right place
+        assert error.message.startswith("unclosed '{'")
+        return
+    if not error.message.startswith("unclosed"):
+        # The parser stopped earlier, at code that cannot follow (a match arm's body cut
+        # off, ...): that error is already at the right place.
+        assert error.span is not None and error.span.line <= following + 1
+        return
+    assert error.span is not None and error.span.line == following, error.render()
+    assert "going by the indentation" in error.message
+    assert error.notes and error.notes[0][1].line < following
+
+
+# ---- run-time type errors that say what was meant
+
+RUNTIME_CASES = [
+    pytest.param(
+        "let x = 1\nlet y = x\n(1 + 2).print()\n",
+        report(
+            "prog.flc:2:9: error: TypeError: 'x' is not a function (it is int) (the '(' that "
+            "starts line 3 continues line 2 as a call: end line 2 with ';' if line 3 is a new "
+            "statement)",
+            "   2 | let y = x",
+            "     |         ^"),
+        id="a ( starting a line continues the line above"),
+    pytest.param(
+        "async function f() { 1 }\nlet v = f().await\nprint(v)\n",
+        report(
+            "prog.flc:2:13: error: TypeError: a promise has no field 'await' (to wait for a "
+            "promise, write .await())",
+            "   2 | let v = f().await",
+            "     |             ^"),
+        id=".await without parentheses"),
+    pytest.param(
+        'let s = "abc"\nprint(s.lenght)\n',
+        report(
+            "prog.flc:2:9: error: TypeError: a string has no field 'lenght'; did you mean the "
+            "method .length()?",
+            "   2 | print(s.lenght)",
+            "     |         ^"),
+        id="misspelt method read as a field"),
+    pytest.param(
+        "let xs = [1]\nxs.pusj(2)\n",
+        report(
+            "prog.flc:2:4: error: TypeError: a list has no method 'pusj'; did you mean 'push'?",
+            "   2 | xs.pusj(2)",
+            "     |    ^"),
+        id="misspelt method"),
+    pytest.param(
+        'let ns = {"greet": (n) => f"hi {n}"}\nns.gret("Ann")\n',
+        report(
+            "prog.flc:2:4: error: TypeError: a map has no method 'gret'; did you mean 'greet'?",
+            '   2 | ns.gret("Ann")',
+            "     |    ^"),
+        id="misspelt function of a map used as a namespace"),
+    pytest.param(
+        "function double_all(xs) {\n  xs.map(x => x * 2 / 0)\n}\n"
+        "function main() { double_all([1, 2]) }\n",
+        report(
+            "prog.flc:2:21: error: ZeroDivisionError: division by zero",
+            "   2 |   xs.map(x => x * 2 / 0)",
+            "     |                     ^",
+            "traceback (most recent call last):",
+            "  prog.flc:4:19: in call to double_all",
+            "  prog.flc:2:6: in call to <lambda> (called by map)"),
+        id="the frame of a callback"),
+    pytest.param(
+        "function label(x) { x.name }\nprint(map([1], label))\n",
+        report(
+            "prog.flc:1:23: error: TypeError: an int has no field 'name'",
+            "   1 | function label(x) { x.name }",
+            "     |                       ^",
+            "traceback (most recent call last):",
+            "  prog.flc:2:7: in call to label (called by map)"),
+        id="the frame of a callback of a global function"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), RUNTIME_CASES)
+def test_runtime_error_reports(here: Path, capsys: pytest.CaptureFixture[str], text: str,
+                               expected: str) -> None:
+    assert run_report(here, capsys, text) == expected
+
+
+def test_a_call_continued_on_the_next_line_on_purpose_gets_no_hint(
+        here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The '(' ends the callee's line: an ordinary multi-line call.
+    text = "let x = 1\nx(\n  1)\n"
+    assert "continues line" not in run_report(here, capsys, text)
