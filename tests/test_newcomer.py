@@ -174,7 +174,7 @@ def test_a_name_defined_only_later_in_the_repl_session_gets_no_wrong_hint() -> N
     from fluentai.syntax.source import Source
 
     program = parse(Source("<repl>", "helper(1)\nhelpr(2)\n"))
-    res = resolve(program, outside={"helper", "print"})
+    res = resolve(program, defined={"helper", "print"})
     assert sorted(res.name_hints.values()) == [
         "'helpr' is not defined; did you mean 'helper'?"]
 

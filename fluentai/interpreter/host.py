@@ -185,7 +185,7 @@ class Interpreter:
         `directory`."""
         try:
             program = parse(source)
-            res = resolve(program, consts=module.consts, outside=module.globals,
+            res = resolve(program, consts=module.consts, defined=module.globals,
                           effects=self.registry.names())
             raise_static(res.errors)
             code = compile_program(res, self, module,

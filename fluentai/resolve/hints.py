@@ -5,8 +5,8 @@ probably is (`function(x) {…}`, `await f()`, `var`), the effect it names witho
 The resolver asks `Hints.undefined` once per use of a global that neither the program nor
 the world outside it (builtins, the REPL session) defines, and stores the message in
 `Resolution.name_hints`: the NameError raised at run time carries it at no cost until it is
-raised, and `fluentai check` reports the same text. `lone_name` words the error for a name
-followed by more code on its line (`use http` inside a function, `var x = 1`).
+raised, and `fluentai check` reports the same text. The words themselves are in
+`syntax.habits`, shared with the parser's errors.
 """
 
 from __future__ import annotations
@@ -16,63 +16,11 @@ from typing import Any
 
 from ..syntax import ast
 from ..syntax.errors import FluentSyntaxError
+from ..syntax.habits import FOREIGN_WORDS, MISPLACED_KEYWORDS
 from ..syntax.suggest import closest
 from .scopes import Scope
 
-# FluentAI keywords that reach the resolver as names because the (contextual) grammar does
-# not expect them where they stand: the message replaces "'x' is not defined".
-_MISPLACED_KEYWORDS = {
-    "function": "'function' declares a named function and cannot start an expression: "
-                "write a lambda, 'x => x + 1' or '(a, b) => { … }'",
-    "async": "'async' only marks a function declaration ('async function f() { … }'); "
-             "lambdas cannot be async",
-    "use": "'use' is only allowed at the top level of a file, outside functions and blocks: "
-           "move it to the top",
-    "public": "'public' marks a top-level declaration; it is not allowed inside a function "
-              "or block",
-    "private": "'private' marks a top-level declaration; it is not allowed inside a function "
-               "or block",
-}
-
-# Other languages' spellings: the message is "'x' is not defined: <hint>".
-_FOREIGN_WORDS = {
-    "await": "FluentAI has no 'await' keyword; put '.await()' after the promise, as in "
-             "'f().await()'",
-    "var": "declare variables with 'let' (or 'const')",
-    "def": "declare functions with 'function name(params) { … }'",
-    "fn": "declare functions with 'function name(params) { … }'",
-    "func": "declare functions with 'function name(params) { … }'",
-    "fun": "declare functions with 'function name(params) { … }'",
-    "lambda": "write a lambda as 'x => x + 1' or '(a, b) => { … }'",
-    "elif": "write 'else if'",
-    "elsif": "write 'else if'",
-    "elseif": "write 'else if'",
-    "import": "modules are brought in with 'use name' at the top of the file",
-    "require": "modules are brought in with 'use name' at the top of the file",
-    "include": "modules are brought in with 'use name' at the top of the file",
-    "None": "FluentAI writes 'nil'",
-    "undefined": "FluentAI writes 'nil'",
-    "True": "FluentAI writes 'true'",
-    "False": "FluentAI writes 'false'",
-    "switch": "use 'match value { pattern => result, … }'",
-    "case": "use 'match value { pattern => result, … }'",
-    "console": "print with 'print(value)'",
-    "println": "'print(value)' prints a line",
-    "puts": "'print(value)' prints a line",
-    "echo": "'print(value)' prints a line",
-    "this": "there are no classes: pass the map a function works on as a parameter",
-    "self": "there are no classes: pass the map a function works on as a parameter",
-    "new": "there are no classes: build values with literals ('{\"k\": v}', '[1, 2]')",
-    "class": "there are no classes: use maps for data and functions for behaviour",
-    "struct": "there are no structs: use maps ('{\"name\": \"Ann\"}')",
-    "Math": "numbers use global functions: abs, floor, ceil, round, sqrt, min, max",
-    "JSON": "use 'value.to_json()' and 'text.from_json()'",
-    "size": "use the method: 'xs.length()'",
-    "count": "use the method: 'xs.length()'",
-}
-
-_KEYWORDS = frozenset(_MISPLACED_KEYWORDS) | {"await"}
-
+_KEYWORDS = frozenset(MISPLACED_KEYWORDS) | {"await"}
 
 class Hints:
     """Messages for the undefined names of one program. `outside` are the names defined
@@ -88,10 +36,10 @@ class Hints:
     def undefined(self, name: str, node: Any, scope: Scope, top_names: Collection[str]) -> str:
         """The message for a use of `name` (at `node`, seen from `scope`) if nothing defines
         it when it is reached."""
-        if name in _MISPLACED_KEYWORDS:
-            return _MISPLACED_KEYWORDS[name]
-        if name in _FOREIGN_WORDS:
-            return f"'{name}' is not defined: {_FOREIGN_WORDS[name]}"
+        if name in MISPLACED_KEYWORDS:
+            return MISPLACED_KEYWORDS[name]
+        if name in FOREIGN_WORDS:
+            return f"'{name}' is not defined: {FOREIGN_WORDS[name]}"
         role, detail = self.role(node)
         if role == "receiver" and name in self.effects:
             return (f"'{name}' is not defined: {name} is an effect, and effects are performed, "
@@ -131,17 +79,6 @@ def _candidates(scope: Scope, top_names: Collection[str],
     yield from sorted(outside)
 
 
-def lone_name(name: str) -> str:
-    """The error for a name followed by more code on its line (`functoin f() {}`,
-    `var x = 1`, `use http` inside a function)."""
-    if name in _MISPLACED_KEYWORDS:
-        return _MISPLACED_KEYWORDS[name]
-    if name in _FOREIGN_WORDS:
-        return f"unexpected code after '{name}': {_FOREIGN_WORDS[name]}"
-    return (f"unexpected code after '{name}' on the same line: is '{name}' a misspelt keyword? "
-            f"(separate statements with ';' or a newline)")
-
-
 def undefined_errors(global_refs: list[tuple[str, Any]], hints: dict[Any, str],
                      defined: Collection[str],
                      reported: list[FluentSyntaxError]) -> list[FluentSyntaxError]:
@@ -160,6 +97,6 @@ def undefined_errors(global_refs: list[tuple[str, Any]], hints: dict[Any, str],
             continue
         seen.add(key)
         errors.append(FluentSyntaxError(by_place.get(key, f"'{name}' is not defined"), span))
-        if name in _KEYWORDS or name in _FOREIGN_WORDS:
+        if name in _KEYWORDS or name in FOREIGN_WORDS:
             noisy.add(span.line)
     return errors

@@ -24,22 +24,23 @@ from typing import Any
 
 from ..syntax import ast
 from ..syntax.errors import FluentSyntaxError
+from ..syntax.habits import lone_name
 from ..syntax.source import Span
-from .hints import Hints, lone_name, undefined_errors
+from .hints import Hints, undefined_errors
 from .resolution import FunctionLayout, Global, Local, Resolution
 from .scopes import BLOCK, FUNCTION, LOOP, MODULE, Decl, Scope, layout
 
 
 def resolve(program: ast.Program, *, known_globals: Collection[str] | None = None,
-            consts: Collection[str] = (), outside: Collection[str] = (),
+            consts: Collection[str] = (), defined: Collection[str] = (),
             effects: Collection[str] = ()) -> Resolution:
     """Resolve a program (or one REPL input, against the session's constants `consts`).
     With `known_globals` (the builtins, and anything else defined outside the program),
-    global names that nothing defines are reported as errors (`fluentai check`). `outside`
-    (names defined around the program, when not `known_globals`) and `effects` word the
-    messages for undefined names (`hints`)."""
+    global names that nothing defines are reported as errors (`fluentai check`). `defined`
+    (the globals that exist outside the program, when not `known_globals`) and `effects`
+    word the messages for undefined names (`hints`)."""
     resolver = Resolver(program, set(consts))
-    resolver.hints = Hints(program, known_globals if known_globals is not None else outside,
+    resolver.hints = Hints(program, known_globals if known_globals is not None else defined,
                            effects)
     resolver.program()
     res = resolver.res
