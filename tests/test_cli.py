@@ -117,12 +117,18 @@ def test_no_such_file(tmp_path: Path, command: str) -> None:
     assert done.stderr == "error: cannot open missing.flc: no such file\n"
 
 
-@pytest.mark.parametrize("command", ["run", "check"])
-def test_directory(tmp_path: Path, command: str) -> None:
+@pytest.mark.parametrize("command", [["run"], ["check"], []])
+def test_directory(tmp_path: Path, command: list[str]) -> None:
+    # `fluentai run DIR`, `fluentai check DIR` and `fluentai DIR` all say the same.
     (tmp_path / "progdir").mkdir()
-    done = fluentai_cmd(command, "progdir", cwd=tmp_path)
+    done = fluentai_cmd(*command, "progdir", cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == "error: progdir is a directory, not a program file\n"
+    assert done.stderr == ("error: progdir is a folder, not a program: name a .flc file in "
+                           "it (for example progdir/NAME.flc)\n")
+    (tmp_path / "progdir" / "hello.flc").write_text("print(1)\n", encoding="utf-8")
+    done = fluentai_cmd(*command, "progdir/", cwd=tmp_path)
+    assert done.stderr == ("error: progdir/ is a folder, not a program: name a .flc file in "
+                           "it (for example progdir/hello.flc)\n")
 
 
 @pytest.mark.parametrize("text", ["", "\n\n   \n"])
