@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..syntax.suggest import closest
+from .completion import SHELLS, script
 
 EXIT_STATUS = "Exit status: 0 success, 1 program error, 2 usage error."
 
@@ -149,9 +150,6 @@ def _repl(ns: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- completion
 
-SHELLS = ("bash", "zsh")
-
-
 def _declare_completion(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("shell", metavar="SHELL", nargs="?",
                         help=f"the shell to complete in: {' or '.join(SHELLS)}")
@@ -163,8 +161,6 @@ def _completion(ns: argparse.Namespace) -> int:
                         f"(for example: fluentai completion bash)")
     if ns.shell not in SHELLS:
         ns.parser.error(f"unknown shell '{ns.shell}': expected {' or '.join(SHELLS)}")
-    from .completion import script
-
     sys.stdout.write(script(ns.shell, COMMANDS))
     return 0
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 TOP_OPTIONS = ("--help", "--version")
+SHELLS = ("bash", "zsh")
 
 
 def _options(parser: argparse.ArgumentParser) -> tuple[list[str], list[str]]:
@@ -54,8 +55,6 @@ def _bash(rows: list[tuple[str, str, list[str], list[str], str]]) -> str:
     cases = "\n".join(
         f"        {name}) opts=\"{' '.join(opts)}\"; kind=\"{kind}\" ;;"
         for name, _, opts, _, kind in rows)
-    from .cli import SHELLS
-
     return f"""\
 # bash completion for fluentai: eval "$(fluentai completion bash)" in ~/.bashrc
 _fluentai_flc() {{
@@ -114,8 +113,6 @@ def _zsh(rows: list[tuple[str, str, list[str], list[str], str]]) -> str:
     cases = "\n".join(
         f"    {name}) opts=({' '.join(opts)}); kind={kind or 'none'} ;;"
         for name, _, opts, _, kind in rows)
-    from .cli import SHELLS
-
     return f"""\
 #compdef fluentai
 # zsh completion for fluentai: eval "$(fluentai completion zsh)" in ~/.zshrc, after compinit
