@@ -332,3 +332,30 @@ def test_a_call_continued_on_the_next_line_on_purpose_gets_no_hint(
     # The '(' ends the callee's line: an ordinary multi-line call.
     text = "let x = 1\nx(\n  1)\n"
     assert "continues line" not in run_report(here, capsys, text)
+
+
+# ---- a refused connection reads the same from both client effects
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: bound by us, then closed."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_refused_connections_read_the_same(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    port = closed_port()
+    text = (f'let http = try {{ perform Network.get("http://127.0.0.1:{port}/").await() }} '
+            f'catch (e) {{ e.message }}\n'
+            f'let ws = try {{ perform WebSocketClient.connect("ws://127.0.0.1:{port}/").await() '
+            f'}} catch (e) {{ e.message }}\n'
+            "print(http)\nprint(ws)\n")
+    (here / "prog.flc").write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert run_path("prog.flc", []) == 0
+    assert capsys.readouterr().out == (
+        f"Network.get(): cannot connect to http://127.0.0.1:{port}/: connection refused\n"
+        f"WebSocketClient.connect(): cannot connect to ws://127.0.0.1:{port}/: "
+        f"connection refused\n")
