@@ -359,3 +359,47 @@ def test_refused_connections_read_the_same(here: Path, capsys: pytest.CaptureFix
         f"Network.get(): cannot connect to http://127.0.0.1:{port}/: connection refused\n"
         f"WebSocketClient.connect(): cannot connect to ws://127.0.0.1:{port}/: "
         f"connection refused\n")
+
+
+# ---- check's warnings: legal code that is surely a mistake
+
+def test_check_warns_of_a_misspelt_key_and_a_continued_line(
+        here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (here / "prog.flc").write_text(
+        'const config = {"port": 8080, "host": "127.0.0.1"}\n'
+        "let port = config.prot\n"
+        "print(config.host)\n"
+        "let y = port\n"
+        "(1 + 2).print()\n", encoding="utf-8")
+    capsys.readouterr()
+    assert check_path("prog.flc") == 0  # warnings do not fail the check
+    out, err = capsys.readouterr()
+    assert out == "prog.flc: ok (2 warnings)\n"
+    assert err == report(
+        "prog.flc:2:19: warning: the map 'config' has no key 'prot' (reading it gives nil); "
+        "did you mean 'port'?",
+        "   2 | let port = config.prot",
+        "     |                   ^",
+        "prog.flc:4:9: warning: the '(' that starts line 5 continues line 4 as a call: end "
+        "line 4 with ';' if line 5 is a new statement",
+        "   4 | let y = port",
+        "     |         ^")
+
+
+@pytest.mark.parametrize("text", [
+    # The map gains keys, or may: a field set, a method that changes it, passed on,
+    # the name assigned, or a local of the same name.
+    'let m = {"port": 1}\nm.prot = 2\nprint(m.prot)\n',
+    'let m = {"port": 1}\nm.set("prot", 2)\nprint(m.prot)\n',
+    'let m = {"port": 1}\nfill(m)\nprint(m.prot)\nfunction fill(x) { x.prot = 2 }\n',
+    'let m = {"port": 1}\nm = {"prot": 2}\nprint(m.prot)\n',
+    'let m = {"port": 1}\nfunction f(m) { m.prot }\nprint(f({"prot": 2}))\n',
+    # Nothing close to a key: an optional field, read on purpose.
+    'let opts = {"port": 1}\nif opts.verbose { print("v") }\n',
+])
+def test_no_warning_when_the_keys_may_change(here: Path, capsys: pytest.CaptureFixture[str],
+                                             text: str) -> None:
+    (here / "prog.flc").write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert check_path("prog.flc") == 0
+    assert capsys.readouterr() == ("prog.flc: ok\n", "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..resolve.hints import paren_opening_a_line
 from ..runtime.functions import (
     Code,
     Function,
@@ -55,7 +56,7 @@ def compile_call(gen: Gen, callee_node: ast.Node, arg_nodes: tuple[ast.Node, ...
                  span: Span) -> Code:
     """`callee(args)`; a pipe `x |> f(a)` arrives here as `f` with `(x, a)`."""
     code = _compile_call(gen, callee_node, arg_nodes, span)
-    paren = _paren_opening_a_line(callee_node, arg_nodes)
+    paren = paren_opening_a_line(callee_node, arg_nodes)
     if paren is None:
         return code
     return _with_continuation_hint(code, span, callee_node.span.line, paren)
@@ -173,30 +174,6 @@ def _method_candidates(receiver: Any, globals_: dict[str, Any]) -> list[str]:
     names += method_names(receiver)
     names += [k for k, v in globals_.items() if isinstance(v, Callable)]
     return names
-
-
-def _paren_opening_a_line(callee: ast.Node, args: tuple[ast.Node, ...]) -> int | None:
-    """The line of this call's '(' when it starts a line below the callee's: by the newline
-    rule `let y = x` newline `(1 + 2).print()` is the call `x(1 + 2)`, almost always a
-    missing ';'. None otherwise (also when the '(' cannot be found: no arguments, a comment
-    before the first one)."""
-    if not args:
-        return None
-    first = min((n.span for n in ast.walk(args[0]) if isinstance(n, ast.Node)),
-                key=lambda sp: (sp.line, sp.column))
-    text = first.source.text
-    lines = text.split("\n")
-    if not 1 <= first.line <= len(lines):
-        return None
-    offset = sum(len(line) + 1 for line in lines[:first.line - 1]) + first.column - 1
-    i = offset - 1
-    while i >= 0 and text[i] in " \t\r\n":
-        i -= 1
-    if i < 0 or text[i] != "(":
-        return None
-    line = text.count("\n", 0, i) + 1
-    starts_line = not text[text.rfind("\n", 0, i) + 1:i].strip()
-    return line if starts_line and line > callee.span.line else None
 
 
 def _with_continuation_hint(code: Code, span: Span, callee_line: int, paren_line: int) -> Code:

@@ -16,10 +16,11 @@ from ..effects import ENTRY_POINT_GROUP
 from ..interpreter import LoadError, configure_process, internal_error_text, read_source
 from ..interpreter.host import BUILTIN_EFFECTS, LAZY_EFFECTS
 from ..interpreter.modules import find_module, read_module
+from ..resolve.hints import warnings
 from ..resolve.resolver import resolve
 from ..runtime.builtins import new_globals
 from ..syntax import ast
-from ..syntax.errors import FluentError, FluentSyntaxError
+from ..syntax.errors import FluentError, FluentSyntaxError, FluentWarning
 from ..syntax.parser import parse
 from ..syntax.source import Source, Span
 
@@ -36,6 +37,7 @@ class Checker:
 
     def __init__(self) -> None:
         self.errors: list[FluentError] = []
+        self.warnings: list[FluentWarning] = []  # legal code that is surely a mistake
         # Per module: (public names, every top-level name), or None when it did not parse.
         self.exports: dict[Path, tuple[set[str], set[str]] | None] = {}
         self.checking: set[Path] = set()
@@ -48,8 +50,9 @@ class Checker:
             self.errors.append(e)
             return None
         try:
-            self.errors.extend(resolve(program, known_globals=known,
-                                       effects=KNOWN_EFFECTS).errors)
+            res = resolve(program, known_globals=known, effects=KNOWN_EFFECTS)
+            self.errors.extend(res.errors)
+            self.warnings.extend(warnings(program, res))
         except RecursionError:
             self.errors.append(FluentSyntaxError("program is nested too deeply",
                                                  Span(source, 1, 1)))
@@ -104,15 +107,20 @@ def _exports(program: ast.Program | None) -> tuple[set[str], set[str]] | None:
 
 def check_source(path: str) -> list[FluentError]:
     """Every error `check` finds in the program at `path` (a `LoadError` if unreadable)."""
+    return check_all(path)[0]
+
+
+def check_all(path: str) -> tuple[list[FluentError], list[FluentWarning]]:
+    """The errors and the warnings `check` finds in the program at `path`."""
     checker = Checker()
     checker.source(read_source(path), Path(path).parent)
-    return checker.errors
+    return checker.errors, checker.warnings
 
 
 def check_path(path: str) -> int:
     configure_process()
     try:
-        errors = check_source(path)
+        errors, found = check_all(path)
     except LoadError as e:
         sys.stderr.write(f"error: {e}\n")
         return e.status
@@ -125,9 +133,11 @@ def check_path(path: str) -> int:
     except Exception as e:
         sys.stderr.write(internal_error_text(e) + "\n")
         return 1
-    for error in errors:
+    for error in [*errors, *found]:
         sys.stderr.write(error.render() + "\n")
     if errors:
         return 1
-    sys.stdout.write(f"{path}: ok\n")
+    count = len(found)
+    note = f" ({count} warning{'s' if count > 1 else ''})" if count else ""
+    sys.stdout.write(f"{path}: ok{note}\n")
     return 0

@@ -15,9 +15,10 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from ..syntax import ast
-from ..syntax.errors import FluentSyntaxError
+from ..syntax.errors import FluentSyntaxError, FluentWarning
 from ..syntax.habits import FOREIGN_WORDS, MISPLACED_KEYWORDS
 from ..syntax.suggest import closest
+from .resolution import Global, Resolution
 from .scopes import Scope
 
 _KEYWORDS = frozenset(MISPLACED_KEYWORDS) | {"await"}
@@ -100,3 +101,99 @@ def undefined_errors(global_refs: list[tuple[str, Any]], hints: dict[Any, str],
         if name in _KEYWORDS or name in FOREIGN_WORDS:
             noisy.add(span.line)
     return errors
+
+
+def paren_opening_a_line(callee: ast.Node, args: tuple[ast.Node, ...]) -> int | None:
+    """The line of this call's '(' when it starts a line below the callee's: by the newline
+    rule `let y = x` newline `(1 + 2).print()` is the call `x(1 + 2)`, almost always a
+    missing ';'. None otherwise (also when the '(' cannot be found: no arguments, a comment
+    before the first one)."""
+    if not args:
+        return None
+    first = min((n.span for n in ast.walk(args[0]) if isinstance(n, ast.Node)),
+                key=lambda sp: (sp.line, sp.column))
+    text = first.source.text
+    lines = text.split("\n")
+    if not 1 <= first.line <= len(lines):
+        return None
+    offset = sum(len(line) + 1 for line in lines[:first.line - 1]) + first.column - 1
+    i = offset - 1
+    while i >= 0 and text[i] in " \t\r\n":
+        i -= 1
+    if i < 0 or text[i] != "(":
+        return None
+    line = text.count("\n", 0, i) + 1
+    starts_line = not text[text.rfind("\n", 0, i) + 1:i].strip()
+    return line if starts_line and line > callee.span.line else None
+
+
+# ---------------------------------------------------------------------------- check's warnings
+
+# Map methods that only read: a map used only through these keeps its literal's keys.
+_READING_METHODS = frozenset({"get", "has", "has_key", "contains_key", "keys", "values",
+                              "entries", "length", "size", "is_empty", "to_json", "to_string",
+                              "print", "type_of"})
+
+
+def warnings(program: ast.Program, res: Resolution) -> list[FluentWarning]:
+    """Legal code that is almost certainly a mistake, for `fluentai check`: a misspelt key
+    of a map literal that nothing changes (it reads nil), and a line that starts with '('
+    and so continues the line above as a call."""
+    found = _map_key_warnings(program, res)
+    for node in ast.walk(program):
+        if isinstance(node, ast.Call):
+            line = paren_opening_a_line(node.callee, node.args)
+            if line is not None:
+                above = node.callee.span.line
+                found.append(FluentWarning(
+                    f"the '(' that starts line {line} continues line {above} as a call: end "
+                    f"line {above} with ';' if line {line} is a new statement", node.span))
+    return sorted(found, key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))
+
+
+def _map_key_warnings(program: ast.Program, res: Resolution) -> list[FluentWarning]:
+    """`config.prot` where `config` is a top-level `let`/`const` of a map literal that has
+    `port`: the program never adds keys to it (it only reads its fields and calls reading
+    methods on it, and never assigns the name), so the field reads nil, surely by mistake.
+    Only a key close to one the literal has is reported."""
+    keys: dict[str, list[str]] = {}
+    declared: set[str] = set()
+    for item in program.body:
+        if isinstance(item, ast.Let | ast.FunctionDecl):
+            if item.name in declared:
+                keys.pop(item.name, None)
+            elif isinstance(item, ast.Let) and isinstance(item.value, ast.MapLit):
+                keys[item.name] = [k for k, _ in item.value.pairs]
+            declared.add(item.name)
+    if not keys:
+        return []
+    parents: dict[int, Any] = {}
+    for node in ast.walk(program):
+        for child in ast.iter_children(node):
+            parents[id(child)] = node
+    reads: list[tuple[str, ast.Field]] = []
+    for node in ast.walk(program):
+        if not isinstance(node, ast.Var) or node.name not in keys:
+            continue
+        if type(res.refs.get(node)) is not Global:
+            continue  # a local of the same name
+        parent = parents.get(id(node))
+        grand = parents.get(id(parent))
+        if isinstance(parent, ast.Field) and not (isinstance(grand, ast.Assign)
+                                                  and grand.target is parent):
+            reads.append((node.name, parent))
+        elif isinstance(parent, ast.MethodCall) and parent.receiver is node and (
+                parent.name in _READING_METHODS or parent.name in keys[node.name]):
+            pass
+        else:
+            keys[node.name] = []  # changed, passed on or assigned: its keys are unknown
+    warned: list[FluentWarning] = []
+    for name, field in reads:
+        known = keys[name]
+        if known and field.name not in known:
+            guess = closest(field.name, known)
+            if guess is not None:
+                warned.append(FluentWarning(
+                    f"the map '{name}' has no key '{field.name}' (reading it gives nil); "
+                    f"did you mean '{guess}'?", field.span))
+    return warned
