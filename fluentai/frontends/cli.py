@@ -31,6 +31,7 @@ class Command:
     run: Callable[[argparse.Namespace], int]
     examples: tuple[str, ...]
     completes: str = ""  # what its first positional is: "file" (a .flc file), "shell"
+    details: Callable[[], str] | None = None  # more text for its --help, after the summary
 
     def parser(self, prog: str | None = None) -> _Parser:
         lines = "\n".join(f"  {e}" for e in self.examples)
@@ -38,7 +39,8 @@ class Command:
         parser = _Parser(
             prog=prog,
             usage=f"{prog} {self.synopsis}",
-            description=self.summary[0].upper() + self.summary[1:] + ".",
+            description=self.summary[0].upper() + self.summary[1:] + "."
+            + (f"\n\n{self.details()}" if self.details else ""),
             epilog=f"examples:\n{lines}\n\n{EXIT_STATUS}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -142,6 +144,12 @@ def _declare_repl(parser: argparse.ArgumentParser) -> None:
                              "ids")
 
 
+def _repl_details() -> str:
+    from .repl import _help_text
+
+    return _help_text().rstrip()
+
+
 def _repl(ns: argparse.Namespace) -> int:
     from .repl import main as repl_main
 
@@ -178,7 +186,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("check", "FILE.flc", "report syntax errors and undefined names without running",
             _declare_check, _check, ("fluentai check examples/match.flc",), completes="file"),
     Command("repl", "[--deterministic]", "an interactive session (the default with no arguments)",
-            _declare_repl, _repl, ("fluentai repl", "fluentai")),
+            _declare_repl, _repl, ("fluentai repl", "fluentai"), details=_repl_details),
     Command("completion", "bash|zsh", "print the shell completion script for bash or zsh",
             _declare_completion, _completion,
             ('eval "$(fluentai completion bash)"      (in ~/.bashrc)',
