@@ -55,8 +55,6 @@ FOREIGN_WORDS = {
     "struct": "there are no structs: use maps ('{\"name\": \"Ann\"}')",
     "Math": "numbers use global functions: abs, floor, ceil, round, sqrt, min, max",
     "JSON": "use 'value.to_json()' and 'text.from_json()'",
-    "size": "use the method: 'xs.length()'",
-    "count": "use the method: 'xs.length()'",
 }
 
 
