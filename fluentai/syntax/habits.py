@@ -2,7 +2,7 @@
 `function(x) { … }`, `async x => …`, `await f()`, `var`, `def`, `None`, `use` inside a
 function. One table for every place that words such a mistake: the resolver's messages for
 undefined names (`resolve.hints`) and the error for a name followed by more code on its
-line (`lone_name`).
+line (`lone_name`, `habit`: for the parser's check of statement separators too).
 """
 
 from __future__ import annotations
@@ -58,12 +58,20 @@ FOREIGN_WORDS = {
 }
 
 
-def lone_name(name: str) -> str:
-    """The error for a name followed by more code on its line (`functoin f() {}`,
-    `var x = 1`, `use http` inside a function)."""
+def habit(name: str) -> str | None:
+    """The error for `name` standing where the parser saw it only as a name followed by
+    more code (`let v = await f()`, `var x = 1`, `use http` inside a function), when it is a
+    misplaced keyword or another language's word; else None."""
     if name in MISPLACED_KEYWORDS:
         return MISPLACED_KEYWORDS[name]
     if name in FOREIGN_WORDS:
         return f"unexpected code after '{name}': {FOREIGN_WORDS[name]}"
-    return (f"unexpected code after '{name}' on the same line: is '{name}' a misspelt keyword? "
-            f"(separate statements with ';' or a newline)")
+    return None
+
+
+def lone_name(name: str) -> str:
+    """The error for a name followed by more code on its line (`functoin f() {}`,
+    `var x = 1`, `use http` inside a function)."""
+    return habit(name) or (
+        f"unexpected code after '{name}' on the same line: is '{name}' a misspelt keyword? "
+        f"(separate statements with ';' or a newline)")
