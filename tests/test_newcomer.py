@@ -45,19 +45,20 @@ def report(*lines: str) -> str:
 # ---- other languages' keywords, effects without perform, misspelt names
 # (program, the report of `run`; `check` reports the same without "NameError: ")
 
-NAME_CASES = [
+# Keywords out of place: errors before anything runs, the same from `run` and `check`.
+STATIC_CASES = [
     pytest.param(
         "let f = function(x) { x + 1 }\nprint(f(1))\n",
         report(
-            "prog.flc:1:9: error: NameError: 'function' declares a named function and cannot "
-            "start an expression: write a lambda, 'x => x + 1' or '(a, b) => { … }'",
+            "prog.flc:1:9: error: 'function' declares a named function and cannot start an "
+            "expression: write a lambda, 'x => x + 1' or '(a, b) => { … }'",
             "   1 | let f = function(x) { x + 1 }",
             "     |         ^"),
         id="function expression"),
     pytest.param(
         "let g = async x => x\n",
         report(
-            "prog.flc:1:9: error: NameError: 'async' only marks a function declaration "
+            "prog.flc:1:9: error: 'async' only marks a function declaration "
             "('async function f() { … }'); lambdas cannot be async",
             "   1 | let g = async x => x",
             "     |         ^"),
@@ -65,11 +66,48 @@ NAME_CASES = [
     pytest.param(
         "async function f() { 1 }\nlet v = await f()\n",
         report(
-            "prog.flc:2:9: error: NameError: 'await' is not defined: FluentAI has no 'await' "
+            "prog.flc:2:9: error: unexpected code after 'await': FluentAI has no 'await' "
             "keyword; put '.await()' after the promise, as in 'f().await()'",
             "   2 | let v = await f()",
             "     |         ^"),
         id="await keyword"),
+    pytest.param(
+        "function f() {\n  use http\n}\n",
+        report(
+            "prog.flc:2:3: error: 'use' is only allowed at the top level of a file, outside "
+            "functions and blocks: move it to the top",
+            "   2 |   use http",
+            "     |   ^"),
+        id="use inside a function"),
+    pytest.param(
+        "var x = 1\n",
+        report(
+            "prog.flc:1:1: error: unexpected code after 'var': declare variables with 'let' "
+            "(or 'const')",
+            "   1 | var x = 1",
+            "     | ^"),
+        id="var"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), STATIC_CASES)
+def test_misplaced_keywords_are_reported_before_running(
+        here: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str) -> None:
+    assert run_report(here, capsys, text) == expected
+    # One mistake, one report: `check` adds no "'x' is not defined" for the same line.
+    assert check_report(here, capsys, text) == expected
+
+
+# Names nothing defines: the run's NameError (when reached) and `check` say the same.
+NAME_CASES = [
+    pytest.param(
+        "async function f() { 1 }\nlet p = await\n",
+        report(
+            "prog.flc:2:9: error: NameError: 'await' is not defined: FluentAI has no 'await' "
+            "keyword; put '.await()' after the promise, as in 'f().await()'",
+            "   2 | let p = await",
+            "     |         ^"),
+        id="await alone"),
     pytest.param(
         "let t = Time.now()\nprint(t)\n",
         report(
@@ -143,26 +181,6 @@ def test_misspelt_assignment_target(here: Path, capsys: pytest.CaptureFixture[st
     assert check_report(here, capsys, text) == report(
         "prog.flc:2:1: error: 'totla' is not defined; did you mean 'total'?",
         "   2 | totla += 1",
-        "     | ^")
-
-
-def test_use_inside_a_function(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = "function f() {\n  use http\n}\n"
-    expected = report(
-        "prog.flc:2:3: error: 'use' is only allowed at the top level of a file, outside "
-        "functions and blocks: move it to the top",
-        "   2 |   use http",
-        "     |   ^")
-    assert run_report(here, capsys, text) == expected
-    # One mistake, one report: not also "'use' is not defined" and "'http' is not defined".
-    assert check_report(here, capsys, text) == expected
-
-
-def test_var_is_let(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_report(here, capsys, "var x = 1\n") == report(
-        "prog.flc:1:1: error: unexpected code after 'var': declare variables with 'let' "
-        "(or 'const')",
-        "   1 | var x = 1",
         "     | ^")
 
 

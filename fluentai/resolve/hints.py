@@ -80,6 +80,14 @@ def _candidates(scope: Scope, top_names: Collection[str],
     yield from sorted(outside)
 
 
+def trailing_word(node: Any) -> ast.Var | None:
+    """The name a statement ends with, if any: the statement itself, or the value of a
+    `let`, an assignment or a `return` (`let v = await` before `f()` on the same line)."""
+    while isinstance(node, ast.Let | ast.Assign | ast.Return):
+        node = node.value
+    return node if isinstance(node, ast.Var) else None
+
+
 def undefined_errors(global_refs: list[tuple[str, Any]], hints: dict[Any, str],
                      defined: Collection[str],
                      reported: list[FluentSyntaxError]) -> list[FluentSyntaxError]:

@@ -24,9 +24,9 @@ from typing import Any
 
 from ..syntax import ast
 from ..syntax.errors import FluentSyntaxError
-from ..syntax.habits import lone_name
+from ..syntax.habits import MISPLACED_KEYWORDS, NEVER_NAMES, habit, lone_name
 from ..syntax.source import Span
-from .hints import Hints, undefined_errors
+from .hints import Hints, trailing_word, undefined_errors
 from .resolution import FunctionLayout, Global, Local, Resolution
 from .scopes import BLOCK, FUNCTION, LOOP, MODULE, Decl, Scope, layout
 
@@ -44,6 +44,10 @@ def resolve(program: ast.Program, *, known_globals: Collection[str] | None = Non
                            effects)
     resolver.program()
     res = resolver.res
+    # One mistake, one error: a lone keyword is found both as a lone name and as a use.
+    unique = {(e.span.line, e.span.column, e.message) if e.span else id(e): e
+              for e in res.errors}
+    res.errors[:] = unique.values()
     if known_globals is not None:
         defined = set(known_globals) | resolver.top_names
         res.errors.extend(undefined_errors(res.global_refs, res.name_hints, defined,
@@ -156,6 +160,8 @@ class Resolver:
         if decl is not None:
             self.uses.append((node, decl, self.scope))
             return None
+        if name in NEVER_NAMES:  # `let f = function(x) { … }`: a keyword, never a value
+            self.error(MISPLACED_KEYWORDS[name], node.span)
         ref = Global(name, name in self.consts)
         self.res.refs[node] = ref
         self.res.global_refs.append((name, node.span))
@@ -174,11 +180,15 @@ class Resolver:
                     self.scope.declare(node.name, node)
         for i, node in enumerate(nodes):
             following = nodes[i + 1] if i + 1 < len(nodes) else None
-            if (isinstance(node, ast.Var) and following is not None
-                    and following.span.line == node.span.line):
+            word = trailing_word(node) if following is not None else None
+            if word is not None and following is not None \
+                    and following.span.line == word.span.line:
                 # A lone name has no effect; followed on its line by more code it is almost
-                # always a misspelt keyword (`functoin f() {}`, `print x`).
-                self.error(lone_name(node.name), node.span)
+                # always a misspelt keyword (`functoin f() {}`, `print x`), or another
+                # language's word ending a statement (`let v = await f()`).
+                message = lone_name(word.name) if word is node else habit(word.name)
+                if message is not None:
+                    self.error(message, word.span)
             if isinstance(node, ast.FunctionDecl):
                 self.function(node, node.params, node.body)
             elif isinstance(node, ast.Use):

@@ -22,6 +22,10 @@ MISPLACED_KEYWORDS = {
                "or block",
 }
 
+# Keywords that can never name a value (`let function = 1` does not parse): any use of one
+# as a name is a static error, before the program runs.
+NEVER_NAMES = frozenset({"function", "async"})
+
 # Other languages' spellings: the message is "'x' is not defined: <hint>".
 FOREIGN_WORDS = {
     "await": "FluentAI has no 'await' keyword; put '.await()' after the promise, as in "

@@ -232,12 +232,12 @@ def _special_case(source: Source, tok: Token, prev: Token | None, stack: list[An
     if text == "=>" and leaf is not None and leaf.type == "STRING":
         return FluentSyntaxError("unexpected '=>'; map entries are written \"key\": value",
                                  span)
-    if (text == ":" and prev is not None and prev.type == "NAME" and opener is not None
+    if (text.strip() == ":" and prev is not None and prev.type == "NAME" and opener is not None
             and opener.type == "LBRACE"):
         return FluentSyntaxError(
             f"unexpected ':'; map keys are strings: write \"{prev}\": value", span
         )
-    if (text == ":" and opener is not None and opener.type == "LBRACE"
+    if (text.strip() == ":" and opener is not None and opener.type == "LBRACE"
             and opener.line == tok.line and opener.end_pos is not None):
         # `{1: "a"}`, `{true: 1}`, `{k + 1: v}`: a `{` followed by a key that is not a
         # string literal opens a block, and the `:` is where that shows.
