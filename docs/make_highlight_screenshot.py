@@ -3,7 +3,8 @@
     docs/screenshots/highlighting.png   three parts of examples/chat.flc, with their line
                                         numbers, as Pygments' HtmlFormatter renders them
 
-Run it from anywhere, after `pip install -e '.[test]'`, with Debian's `chromium` installed:
+Run it from anywhere, after `pip install -e '.[test]'`, with a Chromium installed
+(Debian's `chromium`, or see tests/browser/chat_harness.py, `find_chromium`):
 
     python docs/make_highlight_screenshot.py [--html FILE]
 
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 sys.path.insert(0, str(ROOT))
 
-from chat_harness import find_chromium, launch_browser  # noqa: E402
+from chat_harness import CHROMIUM_MISSING, find_chromium, launch_browser  # noqa: E402
 
 from fluentai.frontends.pygments_lexer import FluentAILexer  # noqa: E402
 
@@ -80,7 +81,7 @@ def main() -> int:
     options = parser.parse_args()
     executable = find_chromium()
     if executable is None:
-        print("chromium is not installed (Debian: apt-get install chromium)", file=sys.stderr)
+        print(CHROMIUM_MISSING, file=sys.stderr)
         return 1
     from playwright.sync_api import sync_playwright
 

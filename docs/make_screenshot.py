@@ -3,7 +3,8 @@
     docs/screenshots/chat.png         a desktop window, 1280x800 (Ann's view)
     docs/screenshots/chat-phone.png   a phone, 360x740 (Bob's view)
 
-Run it from anywhere, after `pip install -e '.[test]'`, with Debian's `chromium` installed:
+Run it from anywhere, after `pip install -e '.[test]'`, with a Chromium installed
+(Debian's `chromium`, or see tests/browser/chat_harness.py, `find_chromium`):
 
     python docs/make_screenshot.py
 
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 from chat_harness import (  # noqa: E402
+    CHROMIUM_MISSING,
     DESKTOP,
     PHONE,
     ChatServer,
@@ -39,7 +41,7 @@ TIMEZONE = "Asia/Tokyo"
 def main() -> int:
     executable = find_chromium()
     if executable is None:
-        print("chromium is not installed (Debian: apt-get install chromium)", file=sys.stderr)
+        print(CHROMIUM_MISSING, file=sys.stderr)
         return 1
     from playwright.sync_api import expect, sync_playwright
 

@@ -23,9 +23,9 @@ import fluentai
 from fluentai.frontends import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-# The acceptance programs live beside the repository (shared/acceptance next to it) unless
-# FLUENTAI_ACCEPTANCE_DIR says where.
-ACCEPTANCE = Path(os.environ.get("FLUENTAI_ACCEPTANCE_DIR", ROOT.parent / "shared" / "acceptance"))
+# The user's seed programs: the copies in tests/acceptance/ (see its README), unless
+# FLUENTAI_ACCEPTANCE_DIR names another folder of programs to check.
+ACCEPTANCE = Path(os.environ.get("FLUENTAI_ACCEPTANCE_DIR", ROOT / "tests" / "acceptance"))
 TIMEOUT = 60
 
 PYTHON_TRACEBACK = "Traceback (most recent call last)"
@@ -117,12 +117,18 @@ def test_no_such_file(tmp_path: Path, command: str) -> None:
     assert done.stderr == "error: cannot open missing.flc: no such file\n"
 
 
-@pytest.mark.parametrize("command", ["run", "check"])
-def test_directory(tmp_path: Path, command: str) -> None:
+@pytest.mark.parametrize("command", [["run"], ["check"], []])
+def test_directory(tmp_path: Path, command: list[str]) -> None:
+    # `fluentai run DIR`, `fluentai check DIR` and `fluentai DIR` all say the same.
     (tmp_path / "progdir").mkdir()
-    done = fluentai_cmd(command, "progdir", cwd=tmp_path)
+    done = fluentai_cmd(*command, "progdir", cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == "error: progdir is a directory, not a program file\n"
+    assert done.stderr == ("error: progdir is a folder, not a program: name a .flc file in "
+                           "it (for example progdir/NAME.flc)\n")
+    (tmp_path / "progdir" / "hello.flc").write_text("print(1)\n", encoding="utf-8")
+    done = fluentai_cmd(*command, "progdir/", cwd=tmp_path)
+    assert done.stderr == ("error: progdir/ is a folder, not a program: name a .flc file in "
+                           "it (for example progdir/hello.flc)\n")
 
 
 @pytest.mark.parametrize("text", ["", "\n\n   \n"])
@@ -355,10 +361,11 @@ def test_misspelt_keyword_is_the_first_error(tmp_path: Path) -> None:
 
 
 def acceptance_programs() -> list[Path]:
-    return sorted(ACCEPTANCE.glob("*.flc")) if ACCEPTANCE.is_dir() else []
+    programs = sorted(ACCEPTANCE.glob("*.flc"))
+    assert programs, f"no .flc programs in {ACCEPTANCE}"
+    return programs
 
 
-@pytest.mark.skipif(not acceptance_programs(), reason="no acceptance programs beside the repo")
 @pytest.mark.parametrize("program", acceptance_programs(), ids=lambda p: p.name)
 def test_check_accepts_the_acceptance_programs(program: Path) -> None:
     done = fluentai_cmd("check", str(program), cwd=program.parent)

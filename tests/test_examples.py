@@ -92,3 +92,25 @@ def test_every_example_has_a_golden() -> None:
     servers = {p.stem for p in EXAMPLES.glob("*.flc") if first_line(p) == "// server"}
     sessions = {p.name.removesuffix(".session.out") for p in EXAMPLES.glob("*.session.out")}
     assert sessions <= servers, f"sessions without a server: {sorted(sessions - servers)}"
+
+
+def failing_check_on_purpose() -> set[str]:
+    """The examples that examples/README.md says fail `fluentai check` on purpose."""
+    marker = "Fails `fluentai check` on purpose:"
+    for line in (EXAMPLES / "README.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith(marker):
+            return {name.strip(" `") for name in line[len(marker):].split(",")}
+    raise AssertionError(f"examples/README.md has no line starting with {marker!r}")
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.flc")), ids=lambda p: p.name)
+def test_example_passes_check_unless_the_readme_says_otherwise(
+        example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fluentai.frontends.check import check_source
+
+    monkeypatch.chdir(ROOT)
+    errors = check_source(f"examples/{example.name}")
+    if example.name in failing_check_on_purpose():
+        assert errors, f"{example.name} is listed as failing check, but passes: update the README"
+    else:
+        assert not errors, "\n".join(e.render() for e in errors)

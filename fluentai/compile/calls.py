@@ -13,12 +13,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..runtime.functions import Code, Function, ReturnEx, StackOverflow, call
-from ..runtime.methods import lookup_method
+from ..resolve.hints import paren_opening_a_line
+from ..runtime.functions import (
+    Code,
+    Function,
+    ReturnEx,
+    StackOverflow,
+    add_callback_frame,
+    call,
+)
+from ..runtime.methods import lookup_method, method_names
 from ..runtime.values import Callable, a_type
 from ..syntax import ast
-from ..syntax.errors import FluentError, TypeErr, ValueErr
+from ..syntax.errors import FluentError, RuntimeFault, TypeErr, ValueErr
 from ..syntax.source import Span
+from ..syntax.suggest import did_you_mean
 from .fastops import ARITH_OPS, slot_const
 from .support import Gen, as_async, is_async
 
@@ -46,6 +55,15 @@ def _enter(f: Function, frame: list[Any], span: Span) -> Any:
 def compile_call(gen: Gen, callee_node: ast.Node, arg_nodes: tuple[ast.Node, ...],
                  span: Span) -> Code:
     """`callee(args)`; a pipe `x |> f(a)` arrives here as `f` with `(x, a)`."""
+    code = _compile_call(gen, callee_node, arg_nodes, span)
+    paren = paren_opening_a_line(callee_node, arg_nodes)
+    if paren is None:
+        return code
+    return _with_continuation_hint(code, span, callee_node.span.line, paren)
+
+
+def _compile_call(gen: Gen, callee_node: ast.Node, arg_nodes: tuple[ast.Node, ...],
+                  span: Span) -> Code:
     name = callee_name(callee_node)
     callee = gen.expr(callee_node)
     args = [gen.expr(a) for a in arg_nodes]
@@ -129,6 +147,8 @@ def call_method(receiver: Any, name: str, argv: list[Any], span: Span,
         try:
             return method.call(receiver, argv)
         except FluentError as e:
+            if e.span is not None:  # raised inside a callback (`xs.map(f)`)
+                add_callback_frame(e, argv, name, span)
             raise e.at(span) from None
         except OverflowError:  # "a".repeat(10 ** 20)
             raise ValueErr(f"{name}(): a number is too large for this operation").at(
@@ -140,7 +160,49 @@ def call_method(receiver: Any, name: str, argv: list[Any], span: Span,
     fallback = globals_.get(name)
     if isinstance(fallback, Callable):
         return call(fallback, [receiver, *argv], span, name)
-    raise TypeErr(f"{a_type(receiver)} has no method '{name}'").at(span)
+    raise TypeErr(f"{a_type(receiver)} has no method '{name}'"
+                  + did_you_mean(name, _method_candidates(receiver, globals_))).at(span)
+
+
+def _method_candidates(receiver: Any, globals_: dict[str, Any]) -> list[str]:
+    """What `receiver.name(…)` could have meant, likeliest first: the functions stored in
+    it (a map used as a namespace), its type's methods, then global functions (`x.f()` is
+    `f(x)`)."""
+    names = []
+    if type(receiver) is dict:
+        names += [k for k, v in receiver.items() if isinstance(v, Callable)]
+    names += method_names(receiver)
+    names += [k for k, v in globals_.items() if isinstance(v, Callable)]
+    return names
+
+
+def _with_continuation_hint(code: Code, span: Span, callee_line: int, paren_line: int) -> Code:
+    """`code` whose own TypeErrors (not a function, wrong arity) say that the '(' on
+    `paren_line` continues the expression above. Only such calls pay for the wrapper."""
+    hint = (f" (the '(' that starts line {paren_line} continues line {callee_line} as a "
+            f"call: end line {callee_line} with ';' if line {paren_line} is a new statement)")
+
+    def add_hint(e: FluentError) -> None:
+        if isinstance(e, RuntimeFault) and e.kind == "TypeError" and e.span is span \
+                and not e.trace and not e.message.endswith(hint):
+            e.message += hint
+
+    if is_async(code):
+        async def continued_async(env: list[Any]) -> Any:
+            try:
+                return await code(env)
+            except FluentError as e:
+                add_hint(e)
+                raise
+        return continued_async
+
+    def continued(env: list[Any]) -> Any:
+        try:
+            return code(env)
+        except FluentError as e:
+            add_hint(e)
+            raise
+    return continued
 
 
 def compile_method_call(gen: Gen, node: ast.MethodCall) -> Code:

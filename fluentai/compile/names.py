@@ -105,12 +105,15 @@ def var(gen: Gen, node: ast.Var, stmt: bool) -> Code:
     ref = gen.res.ref(node)
     if type(ref) is Global:
         g, name, span = gen.module_globals, ref.name, node.span
+        # Worded by the resolver ("did you mean", another language's keyword): paid for
+        # only if the error happens.
+        missing = gen.res.name_hints.get(node) or f"'{name}' is not defined"
 
         def get_global(env: list[Any]) -> Any:
             try:
                 return g[name]
             except KeyError:
-                raise NameErr(f"'{name}' is not defined").at(span) from None
+                raise NameErr(missing).at(span) from None
         return get_global
     assert type(ref) is Local
     slot, depth = ref.slot, ref.depth
@@ -148,7 +151,8 @@ def assign(gen: Gen, node: ast.Assign, stmt: bool) -> Code:
     op = None if node.op == "=" else BINARY[node.op[0]]
     span, target = node.span, node.target
     if isinstance(target, ast.Var):
-        return assign_var(gen, gen.res.ref(target), op, value, span)
+        return assign_var(gen, gen.res.ref(target), op, value, span,
+                          gen.res.name_hints.get(target, ""))
     obj = gen.expr(target.target)  # type: ignore[attr-defined]
     if isinstance(target, ast.Field):
         key_code: Code | None = None
@@ -191,12 +195,13 @@ def assign(gen: Gen, node: ast.Assign, stmt: bool) -> Code:
         return _store(o, k, old, value(env), op, setter, span)
     return assign_item
 
-def assign_var(gen: Gen, ref: Local | Global, op: Any, value: Code, span: Span) -> Code:
+def assign_var(gen: Gen, ref: Local | Global, op: Any, value: Code, span: Span,
+               missing: str = "") -> Code:
     if ref.const:
         name = ref.name
         return _raiser(TypeErr(f"cannot assign to constant '{name}'"), span)
     if type(ref) is Global:
-        return _assign_global(gen.module_globals, ref.name, op, value, span)
+        return _assign_global(gen.module_globals, ref.name, op, value, span, missing)
     assert type(ref) is Local
     slot, depth = ref.slot, ref.depth
     if depth == 0 and not is_async(value):
@@ -252,14 +257,15 @@ def _store(o: Any, k: Any, old: Any, v: Any, op: Any, setter: Any, span: Span) -
     return v
 
 
-def _assign_global(g: dict[str, Any], name: str, op: Any, value: Code, span: Span) -> Code:
+def _assign_global(g: dict[str, Any], name: str, op: Any, value: Code, span: Span,
+                   missing: str = "") -> Code:
+    message = (missing or f"'{name}' is not defined") + f" (declare it with 'let {name} = ...')"
+
     def get(env: list[Any]) -> Any:
         try:
             return g[name]
         except KeyError:
-            raise NameErr(
-                f"'{name}' is not defined (declare it with 'let {name} = ...')"
-            ).at(span) from None
+            raise NameErr(message).at(span) from None
 
     def put(env: list[Any], v: Any) -> None:
         if name not in g:

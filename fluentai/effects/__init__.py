@@ -197,6 +197,10 @@ class EffectRegistry:
                 problems.append(f"effect plugin '{ep.name}' ({ep.value}) not loaded: {e}")
         return problems
 
+    def names(self) -> set[str]:
+        """The effects registered so far, lazy ones included (nothing is imported)."""
+        return set(self._handlers) | set(self._lazy)
+
     def effects(self) -> dict[str, list[str]]:
         for effect in list(self._lazy):
             self._materialize(effect)

@@ -5,6 +5,7 @@ connection failures are EffectErrors naming the URL."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..runtime.values import display, from_json, to_json
@@ -75,6 +76,8 @@ class Network(EffectHandler):
             raise ValueErr(f"{what}: unsupported URL '{url}' (use http:// or https://)") from None
         except httpx.TimeoutException:
             raise EffectErr(f"{what}: {method} {url} timed out") from None
+        except httpx.ConnectError as e:
+            raise EffectErr(cannot_connect(what, url, e)) from None
         except httpx.HTTPError as e:
             raise EffectErr(f"{what}: {method} {url} failed: {e}") from None
         return response_map(response)
@@ -83,6 +86,28 @@ class Network(EffectHandler):
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def cannot_connect(what: str, url: str, error: BaseException) -> str:
+    """`OP(): cannot connect to URL: REASON`, the one wording of a failed connection for
+    `Network` and `WebSocketClient`: the reason is the operating system's (`connection
+    refused`, `name or service not known`), found down the chain of exceptions the client
+    library wrapped it in (httpx says only "All connection attempts failed")."""
+    reason = ""
+    seen: BaseException | None = error
+    for _ in range(8):  # a short chain; never loop on a cycle
+        if seen is None:
+            break
+        errno = getattr(seen, "errno", None)
+        if isinstance(seen, OSError) and seen.strerror:
+            reason = seen.strerror
+            if errno and errno > 0:
+                reason = os.strerror(errno)
+            break
+        seen = seen.__cause__ or seen.__context__
+    if not reason:
+        reason = "timed out" if isinstance(error, TimeoutError) else (str(error) or "failed")
+    return f"{what}: cannot connect to {url}: {reason[0].lower()}{reason[1:]}"
 
 
 def response_map(response: Any) -> dict[str, Any]:

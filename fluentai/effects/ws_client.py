@@ -6,12 +6,12 @@ by ids the program gets from `connect`."""
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 from ..syntax.errors import EffectErr, ValueErr
 from . import INT, MAP, NUMBER, STRING, EffectContext, EffectHandler, expect, operation
 from .http_mapping import to_frame
+from .network import cannot_connect
 
 
 class WebSocketClient(EffectHandler):
@@ -55,9 +55,7 @@ class WebSocketClient(EffectHandler):
         except InvalidHandshake as e:
             raise EffectErr(f"WebSocketClient.connect(): {url} refused the connection: {e}") from None
         except (TimeoutError, OSError) as e:
-            errno = getattr(e, "errno", None)
-            reason = os.strerror(errno).lower() if errno else (str(e) or "timed out")
-            raise EffectErr(f"WebSocketClient.connect(): cannot connect to {url}: {reason}") from None
+            raise EffectErr(cannot_connect("WebSocketClient.connect()", url, e)) from None
         self.count += 1
         client_id = f"client_{self.count}"
         self.clients[client_id] = ws

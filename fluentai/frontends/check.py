@@ -9,18 +9,27 @@ module that exists, and `use m::{a}` a public name of it.
 from __future__ import annotations
 
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
+from ..effects import ENTRY_POINT_GROUP
 from ..interpreter import LoadError, configure_process, internal_error_text, read_source
+from ..interpreter.host import BUILTIN_EFFECTS, LAZY_EFFECTS
 from ..interpreter.modules import find_module, read_module
+from ..resolve.hints import warnings
 from ..resolve.resolver import resolve
 from ..runtime.builtins import new_globals
 from ..syntax import ast
-from ..syntax.errors import FluentError, FluentSyntaxError
+from ..syntax.errors import FluentError, FluentSyntaxError, FluentWarning
 from ..syntax.parser import parse
 from ..syntax.source import Source, Span
 
 KNOWN_GLOBALS = frozenset(new_globals()) | {"args"}
+# Effects a program can perform, for "effects are performed" hints: the built-in ones and
+# installed plugins (their names only; nothing is imported).
+KNOWN_EFFECTS = frozenset(
+    [e.effect for e in BUILTIN_EFFECTS] + list(LAZY_EFFECTS)
+    + [ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)])
 
 
 class Checker:
@@ -28,6 +37,7 @@ class Checker:
 
     def __init__(self) -> None:
         self.errors: list[FluentError] = []
+        self.warnings: list[FluentWarning] = []  # legal code that is surely a mistake
         # Per module: (public names, every top-level name), or None when it did not parse.
         self.exports: dict[Path, tuple[set[str], set[str]] | None] = {}
         self.checking: set[Path] = set()
@@ -40,7 +50,10 @@ class Checker:
             self.errors.append(e)
             return None
         try:
-            self.errors.extend(resolve(program, defined=known, report_undefined=True).errors)
+            res = resolve(program, defined=known, report_undefined=True,
+                          effects=KNOWN_EFFECTS)
+            self.errors.extend(res.errors)
+            self.warnings.extend(warnings(program, res))
         except RecursionError:
             self.errors.append(FluentSyntaxError("program is nested too deeply",
                                                  Span(source, 1, 1)))
@@ -95,15 +108,20 @@ def _exports(program: ast.Program | None) -> tuple[set[str], set[str]] | None:
 
 def check_source(path: str) -> list[FluentError]:
     """Every error `check` finds in the program at `path` (a `LoadError` if unreadable)."""
+    return check_all(path)[0]
+
+
+def check_all(path: str) -> tuple[list[FluentError], list[FluentWarning]]:
+    """The errors and the warnings `check` finds in the program at `path`."""
     checker = Checker()
     checker.source(read_source(path), Path(path).parent)
-    return checker.errors
+    return checker.errors, checker.warnings
 
 
 def check_path(path: str) -> int:
     configure_process()
     try:
-        errors = check_source(path)
+        errors, found = check_all(path)
     except LoadError as e:
         sys.stderr.write(f"error: {e}\n")
         return e.status
@@ -116,9 +134,11 @@ def check_path(path: str) -> int:
     except Exception as e:
         sys.stderr.write(internal_error_text(e) + "\n")
         return 1
-    for error in errors:
+    for error in [*errors, *found]:
         sys.stderr.write(error.render() + "\n")
     if errors:
         return 1
-    sys.stdout.write(f"{path}: ok\n")
+    count = len(found)
+    note = f" ({count} warning{'s' if count > 1 else ''})" if count else ""
+    sys.stdout.write(f"{path}: ok{note}\n")
     return 0

@@ -216,7 +216,8 @@ class Interpreter:
         """Parse and resolve a program against the globals `defined` and constants `consts`
         its module already has; every static error of the file is raised together."""
         try:
-            res = resolve(parse(source), defined=defined, consts=consts)
+            res = resolve(parse(source), defined=defined, consts=consts,
+                          effects=self.registry.names())
         except RecursionError:
             raise FluentSyntaxError("program is nested too deeply", Span(source, 1, 1)) from None
         raise_static(res.errors)

@@ -4,6 +4,7 @@ library)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..syntax.errors import FluentSyntaxError
@@ -22,7 +23,10 @@ class LoadError(Exception):
 def read_source(path: str) -> Source:
     p = Path(path)
     if p.is_dir():
-        raise LoadError(f"{path} is a directory, not a program file", 2)
+        programs = sorted(f.name for f in p.glob("*.flc"))[:3]
+        where = os.path.join(path, programs[0]) if programs else os.path.join(path, "NAME.flc")
+        raise LoadError(f"{path} is a folder, not a program: name a .flc file in it "
+                        f"(for example {where})", 2)
     try:
         data = p.read_bytes()
     except FileNotFoundError:

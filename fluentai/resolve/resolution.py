@@ -71,6 +71,9 @@ class Resolution:
     # ones nothing defines).
     global_refs: list[tuple[str, Span]] = field(default_factory=list)
     errors: list[FluentSyntaxError] = field(default_factory=list)
+    # Global uses that nothing is known to define: the NameError's message should the name
+    # still be missing when reached ("did you mean", another language's keyword; see hints).
+    name_hints: dict[Any, str] = field(default_factory=dict)
     # SPEC §2: a program that defines `main` and whose top level (outside function bodies)
     # does not call it has it called by the runtime.
     defines_main: bool = False

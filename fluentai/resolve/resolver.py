@@ -31,33 +31,40 @@ from typing import Any
 
 from ..syntax import ast
 from ..syntax.errors import FluentSyntaxError
+from ..syntax.habits import MISPLACED_KEYWORDS, NEVER_NAMES
 from ..syntax.source import Span
+from .hints import Hints, undefined_errors
 from .resolution import FunctionLayout, Global, Local, Resolution
 from .scopes import BLOCK, FUNCTION, LOOP, MODULE, Decl, Scope, layout
 
 
 def resolve(program: ast.Program, *, defined: Collection[str] = (),
-            consts: Collection[str] = (), report_undefined: bool = False) -> Resolution:
+            consts: Collection[str] = (), report_undefined: bool = False,
+            effects: Collection[str] = ()) -> Resolution:
     """Resolve a program (or one REPL input). `defined`: the globals that exist outside the
     program (the builtins, `args`, a REPL session's earlier definitions); `consts`: which
     of them are constants. With `report_undefined`, global names that nothing defines are
-    errors (`fluentai check`); otherwise they are NameErrors when reached."""
+    errors (`fluentai check`); otherwise they are NameErrors when reached. `effects` (the
+    effect names there are) words the messages for undefined names (`hints`)."""
     resolver = Resolver(program, set(consts), set(defined))
+    resolver.hints = Hints(program, defined, effects)
     resolver.program()
     res = resolver.res
+    # One mistake, one error: a lone keyword is found both as a lone name and as a use.
+    unique = {(e.span.line, e.span.column, e.message) if e.span else id(e): e
+              for e in res.errors}
+    res.errors[:] = unique.values()
     if report_undefined:
         defined = set(defined) | resolver.top_names
-        seen: set[tuple[str, int, int]] = set()
-        for name, span in res.global_refs:
-            key = (name, span.line, span.column)
-            if name not in defined and key not in seen:
-                seen.add(key)
-                res.errors.append(FluentSyntaxError(f"'{name}' is not defined", span))
+        res.errors.extend(undefined_errors(res.global_refs, res.name_hints, defined,
+                                           res.errors))
         res.errors.sort(key=lambda e: (e.span.line, e.span.column) if e.span else (0, 0))
     return res
 
 
 class Resolver:
+    hints: Hints | None = None  # words the messages for undefined names (set by `resolve`)
+
     def __init__(self, program: ast.Program, consts: set[str], defined: set[str]) -> None:
         self.res = Resolution(program)
         self.consts = consts  # module constants, this input's and (REPL) earlier ones
@@ -174,9 +181,15 @@ class Resolver:
                 decl.captured = True
             self.uses.append((node, decl, self.scope, checked))
             return None
+        if name in NEVER_NAMES:  # `let f = function(x) { … }`: a keyword, never a value
+            self.error(MISPLACED_KEYWORDS[name], node.span)
         ref = Global(name, name in self.consts)
         self.res.refs[node] = ref
         self.res.global_refs.append((name, node.span))
+        if self.hints is not None and name not in self.top_names \
+                and name not in self.hints.outside:
+            self.res.name_hints[node] = self.hints.undefined(name, node, self.scope,
+                                                             self.top_names)
         return ref
 
     def lookup(self, name: str) -> tuple[Decl | None, bool]:

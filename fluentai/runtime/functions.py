@@ -248,12 +248,25 @@ def call(f: Any, args: list[Any], span: Span | None = None, name: str = "") -> A
                     e.span = span
                 elif type(f) is Function:
                     e.trace.append((f.name, span))
+                else:
+                    add_callback_frame(e, args, f.name, span)
             raise
         except RecursionError:
             raise StackOverflow("stack overflow: too many nested calls", span) from None
     what = f"'{name}'" if name and name != "<expression>" else "this value"
     error = TypeErr(f"{what} is not a function (it is {type_of(f)})")
     raise error.at(span) if span is not None else error
+
+
+def add_callback_frame(e: FluentError, args: list[Any], via: str, span: Span) -> None:
+    """`e` left a builtin (`map`, `xs.sort_by(f)`, ...) already located: it was raised inside
+    a FluentAI function the builtin called back, the one among its arguments. The traceback
+    gets that call (at the builtin's call site), so the callback's frame is not lost. Only
+    called on the error path: the builtins' loops call callbacks directly."""
+    for arg in args:
+        if type(arg) is Function:
+            e.trace.append((f"{arg.name} (called by {via})", span))
+            return
 
 
 def fit_count(f: Callable, offered: int, optional: int = 0) -> int:

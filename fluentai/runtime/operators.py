@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..syntax.errors import IndexErr, RuntimeFault, TypeErr, ValueErr
+from ..syntax.suggest import closest
 from .methods import lookup_method
 from .values import a_type, display, equals, type_of
 
@@ -195,10 +196,19 @@ def set_index(target: Any, i: Any, value: Any) -> None:
 def get_field(target: Any, name: str) -> Any:
     if type(target) is dict:
         return target.get(name)
-    raise TypeErr(
-        f"{a_type(target)} has no field '{name}'"
-        + (f" (to call the method, write .{name}())" if _has_method(target, name) else "")
-    )
+    raise TypeErr(f"{a_type(target)} has no field '{name}'" + _field_hint(target, name))
+
+
+def _field_hint(target: Any, name: str) -> str:
+    """Fields exist only on maps: `xs.length` and `f().await` meant a method or `.await()`."""
+    if name == "await":
+        return " (to wait for a promise, write .await())"
+    if _has_method(target, name):
+        return f" (to call the method, write .{name}())"
+    from .methods import method_names
+
+    found = closest(name, method_names(target))
+    return f"; did you mean the method .{found}()?" if found is not None else ""
 
 
 def _has_method(target: Any, name: str) -> bool:

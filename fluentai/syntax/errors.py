@@ -29,12 +29,16 @@ MAX_TRACE_SHOWN = 20
 class FluentError(Exception):
     """Base of every user-facing error. `span` may be None until a caller supplies it."""
 
+    severity = "error"  # how `render` labels it
+
     def __init__(self, message: str, span: Span | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.span = span
         # FluentAI call frames, innermost first: (function name, span of the call site).
         self.trace: list[tuple[str, Span]] = []
+        # Other places worth showing, each with its source line ("the '{' opened here").
+        self.notes: list[tuple[str, Span]] = []
 
     def at(self, span: Span) -> FluentError:
         """Give this error `span` unless it already has one; returns self for `raise e.at(s)`."""
@@ -47,11 +51,20 @@ class FluentError(Exception):
 
     def render(self) -> str:
         """`file:line:col: error: message`, the source line, a caret, then the FluentAI trace."""
-        return render_diagnostic(self.headline(), self.span, self.trace)
+        return render_diagnostic(self.headline(), self.span, self.trace, self.notes,
+                                 self.severity)
 
 
 class FluentSyntaxError(FluentError):
     """A program that does not parse, or a name `check` cannot resolve."""
+
+
+class FluentWarning(FluentSyntaxError):
+    """Legal code that is almost certainly a mistake (a misspelt key of a map literal, a
+    line starting with '(' that continues the line above): `fluentai check` reports it as
+    `FILE:LINE:COL: warning: …`, and it does not fail the check."""
+
+    severity = "warning"
 
 
 class StaticErrors(FluentSyntaxError):
@@ -118,22 +131,29 @@ MAX_CYCLE = 8  # longest run of calls folded as a repeating cycle (mutual recurs
 
 
 def render_diagnostic(
-    message: str, span: Span | None, trace: list[tuple[str, Span]] | None = None
+    message: str, span: Span | None, trace: list[tuple[str, Span]] | None = None,
+    notes: list[tuple[str, Span]] | None = None, severity: str = "error",
 ) -> str:
     """`file:line:col: error: message`, then the source line and a caret under the column
-    (a long line is cut around the column), then the FluentAI calls that led there."""
+    (a long line is cut around the column), then each note the same way
+    (`file:line:col: note: …`), then the FluentAI calls that led there."""
     if span is None:
-        out = [f"error: {message}"]
+        out = [f"{severity}: {message}"]
     else:
-        out = [f"{span}: error: {message}"]
-        shown, caret = _excerpt(_line_text(span.source, span.line), span.column)
-        gutter = f"{span.line:>4} | "
-        out.append(gutter + shown)
-        out.append(" " * (len(gutter) - 2) + "| " + " " * caret + "^")
+        out = _located(severity, message, span)
+    for text, where in notes or ():
+        out.extend(_located("note", text, where))
     if trace:
         out.append("traceback (most recent call last):")
         out.extend(_trace_lines(list(reversed(trace))))
     return "\n".join(out)
+
+
+def _located(severity: str, message: str, span: Span) -> list[str]:
+    shown, caret = _excerpt(_line_text(span.source, span.line), span.column)
+    gutter = f"{span.line:>4} | "
+    return [f"{span}: {severity}: {message}", gutter + shown,
+            " " * (len(gutter) - 2) + "| " + " " * caret + "^"]
 
 
 def _line_text(source: Any, number: int) -> str:

@@ -99,6 +99,10 @@ def _unexpected_token(source: Source, e: UnexpectedToken) -> FluentSyntaxError:
         if opener is not None:
             if opener.type == "FSTRING_START":
                 return FluentSyntaxError("unterminated f-string", _tok_span(source, opener))
+            if opener.type == "LBRACE":
+                guess = missing_brace(source)
+                if guess is not None:
+                    return guess
             return FluentSyntaxError(
                 f"unclosed '{_OPENERS[opener.type]}' opened at {_at(opener)}", _end_span(source)
             )
@@ -231,11 +235,29 @@ def _special_case(source: Source, tok: Token, prev: Token | None, stack: list[An
     if text == "=>" and leaf is not None and leaf.type == "STRING":
         return FluentSyntaxError("unexpected '=>'; map entries are written \"key\": value",
                                  span)
-    if (text == ":" and prev is not None and prev.type == "NAME" and opener is not None
+    if (text.strip() == ":" and prev is not None and prev.type == "NAME" and opener is not None
             and opener.type == "LBRACE"):
         return FluentSyntaxError(
             f"unexpected ':'; map keys are strings: write \"{prev}\": value", span
         )
+    if (text.strip() == ":" and opener is not None and opener.type == "LBRACE"
+            and opener.line == tok.line and opener.end_pos is not None):
+        # `{1: "a"}`, `{true: 1}`, `{k + 1: v}`: a `{` followed by a key that is not a
+        # string literal opens a block, and the `:` is where that shows.
+        key = source.text[opener.end_pos:tok.start_pos].strip()
+        if _LITERAL_KEY.fullmatch(key):
+            return FluentSyntaxError(
+                f"unexpected ':'; map keys are strings: write \"{key}\": value", span)
+        return FluentSyntaxError(
+            "unexpected ':'; map keys are string literals (\"key\": value): for a computed "
+            "key, start from a map and set m[key] = value", span)
+    if (opener is not None and opener.type == "MAP_LBRACE" and "STRING" in expected
+            and tok.type in ("NAME", "INT", "FLOAT", "WORD", "TRUE", "FALSE")
+            and source.text[tok.end_pos or 0:].lstrip().startswith(":")):
+        # `{"a": 1, b: 2}`: a later key that is not a string.
+        return FluentSyntaxError(
+            f"expected a string key, found {_describe_token(tok)}; map keys are strings: "
+            f"write \"{text}\": value", span)
     if text == ":" and "LBRACE" in expected and not expected & {"SEMICOLON", "$END"}:
         return FluentSyntaxError("expected '{', found ':' (blocks are written in braces)", span)
     if tok.type in ("NAME", "WORD") and text in _WORD_OPERATORS:
@@ -260,6 +282,94 @@ def _special_case(source: Source, tok: Token, prev: Token | None, stack: list[An
             span,
         )
     return None
+
+
+_LITERAL_KEY = re.compile(r"-?[0-9][0-9_]*(\.[0-9]+)?|true|false|nil|null|[A-Za-z_][A-Za-z0-9_]*")
+TAB_WIDTH = 4
+
+
+def missing_brace(source: Source) -> FluentSyntaxError | None:
+    """Where a '}' is probably missing, going by the indentation, when the parser only
+    knows that a '{' is still open at the end of the file (it matched every later '}' one
+    level out). A block opener ending its line whose body is indented deeper is expected
+    to close on the first later line back at its own indentation; the first opener for
+    which that line is not a '}' at that indentation lacks its '}'. The error points at
+    that line, with a note at the '{'. None when the indentation tells nothing."""
+    text = source.text
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    for pos in _openers(text):
+        line_no = text.count("\n", 0, pos) + 1
+        rest = lines[line_no - 1][pos - starts[line_no - 1] + 1:]
+        if rest.strip() and not rest.strip().startswith("//"):
+            continue  # `{ … }` on one line, or code after the '{': not a block layout
+        own = _indent(lines[line_no - 1])
+        body = _next_code_line(lines, line_no)
+        if body is None or _indent(lines[body - 1]) <= own:
+            continue  # an empty or unindented body says nothing
+        back = next((n for n in range(body + 1, len(lines) + 1)
+                     if _is_code(lines[n - 1]) and _indent(lines[n - 1]) <= own), None)
+        if back is None:
+            continue  # still indented at the end of the file
+        closing = lines[back - 1].strip().startswith("}") and _indent(lines[back - 1]) == own
+        if closing:
+            continue
+        opened = Span(source, line_no, pos - starts[line_no - 1] + 1)
+        where = Span(source, back, len(lines[back - 1]) - len(lines[back - 1].lstrip()) + 1)
+        error = FluentSyntaxError(
+            f"unclosed '{{' opened at {opened.line}:{opened.column}: going by the "
+            f"indentation, its '}}' is missing before line {back}", where)
+        error.notes.append(("the unclosed '{' is here", opened))
+        return error
+    return None
+
+
+def _openers(text: str) -> list[int]:
+    """Offsets of every '{' outside strings, f-strings and comments (f-string braces are
+    expressions, not blocks)."""
+    found: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif text.startswith('f"', i) and not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
+            after = _skip_fstring(text, i + 2)
+            i = n if after is None else after
+        elif text[i] == '"':
+            after = _skip_string(text, i + 1)
+            i = n if after is None else after
+        else:
+            if text[i] == "{":
+                found.append(i)
+            i += 1
+    return found
+
+
+def _indent(line: str) -> int:
+    width = 0
+    for ch in line:
+        if ch == " ":
+            width += 1
+        elif ch == "\t":
+            width += TAB_WIDTH - width % TAB_WIDTH
+        else:
+            break
+    return width
+
+
+def _is_code(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith(("//", "/*", "*"))
+
+
+def _next_code_line(lines: list[str], after: int) -> int | None:
+    return next((n for n in range(after + 1, len(lines) + 1) if _is_code(lines[n - 1])), None)
 
 
 def _accepts(e: UnexpectedToken) -> set[str]:

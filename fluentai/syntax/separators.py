@@ -15,6 +15,7 @@ from itertools import pairwise
 from lark import Token, Tree
 
 from .errors import FluentSyntaxError
+from .habits import MISPLACED_KEYWORDS, NEVER_NAMES, habit, lone_name
 from .source import Source, Span
 
 # Trees whose children are statements.
@@ -67,16 +68,34 @@ def _ends_as(node: Tree[Token], kinds: frozenset[str]) -> bool:
     return False
 
 
+def _rightmost(node: Tree[Token]) -> Tree[Token]:
+    """The innermost tree that ends where `node` does."""
+    while True:
+        inner = [c for c in node.children
+                 if isinstance(c, Tree) and c.meta.end_pos == node.meta.end_pos]
+        if not inner:
+            return node
+        node = inner[-1]
+
+
 def _error(first: Tree[Token], second: Tree[Token], source: Source) -> FluentSyntaxError:
     span = Span(source, second.meta.line, second.meta.column)
     if first.data == "var" and isinstance(first.children[0], Token):
         # A lone name has no effect; followed on its line by more code it is almost always
-        # a misspelt keyword (`functoin f() {}`, `print x`).
-        name = first.children[0]
-        return FluentSyntaxError(
-            f"unexpected code after '{name}' on the same line: is '{name}' a misspelt "
-            f"keyword? (separate statements with ';' or a newline)",
-            Span(source, first.meta.line, first.meta.column))
+        # a misspelt keyword (`functoin f() {}`, `print x`) or another language's word.
+        return FluentSyntaxError(lone_name(str(first.children[0])),
+                                 Span(source, first.meta.line, first.meta.column))
+    for word in first.find_data("var"):
+        name = str(word.children[0])
+        if name in NEVER_NAMES:  # `let f = function(x) { … }`: a keyword, never a value
+            return FluentSyntaxError(MISPLACED_KEYWORDS[name],
+                                     Span(source, word.meta.line, word.meta.column))
+    last = _rightmost(first)
+    if last.data == "var" and isinstance(last.children[0], Token):
+        # `let v = await f()`, `x = new Thing()`: another language's word ends the statement.
+        message = habit(str(last.children[0]))
+        if message is not None:
+            return FluentSyntaxError(message, Span(source, last.meta.line, last.meta.column))
     message = "expected ';' or a new line before this"
     if _ends_as(first, _STRINGS) and second.data in _STRINGS:
         message += " (to join strings, use +: \"a\" + \"b\")"

@@ -2,8 +2,9 @@
 start examples/chat.flc as a subprocess, launch Debian's Chromium through Playwright,
 open the chat page as a separate user and drive it.
 
-Playwright drives the system's Chromium (`shutil.which("chromium")`, the Debian package
-`chromium`); it never downloads a browser (`playwright install` is not needed). Each
+Playwright drives a Chromium found by `find_chromium` (the Debian package `chromium` in CI;
+also Ubuntu's `chromium-browser`, Google Chrome, a browser Playwright downloaded, or the one
+`PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH` names); it never downloads one itself. Each
 `browser.new_context()` is a separate profile (cookies, storage), so two contexts are two
 users. Playwright starts Chromium with a fresh temporary `--user-data-dir` of its own.
 """
@@ -48,9 +49,51 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 
 
+# Where a Chromium is looked for, in order (`find_chromium`).
+CHROMIUM_ENV = "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+                  "chrome")
+# Playwright's own downloads (`playwright install chromium`), newest build first.
+PLAYWRIGHT_BUILDS = ("chromium-*/chrome-linux*/chrome", "chromium_headless_shell-*/chrome-linux*/"
+                     "headless_shell", "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium")
+MAC_APPS = ("/Applications/Chromium.app/Contents/MacOS/Chromium",
+            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
+CHROMIUM_MISSING = (
+    f"no Chromium found: install one (Debian: apt-get install chromium, as .ci/run does; "
+    f"Ubuntu: chromium-browser; or Google Chrome), or set {CHROMIUM_ENV} to a Chromium or "
+    f"Chrome executable (looked for {', '.join(CHROMIUM_NAMES)} on PATH and for "
+    f"Playwright's own browsers)")
+
+
 def find_chromium() -> str | None:
-    """The Chromium executable, or None when it is not installed."""
-    return shutil.which("chromium")
+    """A Chromium (or Chrome) executable, or None: `$PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH`
+    when set, else the usual command names on PATH (Debian's `chromium`, Ubuntu's
+    `chromium-browser`, Google Chrome), else a browser Playwright downloaded itself (under
+    `$PLAYWRIGHT_BROWSERS_PATH`, default ~/.cache/ms-playwright), else a macOS app."""
+    given = os.environ.get(CHROMIUM_ENV)
+    if given:
+        return given if os.access(given, os.X_OK) and Path(given).is_file() else None
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+                 or Path.home() / ".cache" / "ms-playwright")
+    for pattern in PLAYWRIGHT_BUILDS:
+        builds = sorted(cache.glob(pattern), key=_build_number, reverse=True)
+        for build in builds:
+            if os.access(build, os.X_OK):
+                return str(build)
+    return next((app for app in MAC_APPS if os.access(app, os.X_OK)), None)
+
+
+def _build_number(path: Path) -> int:
+    """1155 for .../chromium-1155/chrome-linux/chrome: the newest build wins."""
+    for part in path.parts:
+        number = part.rpartition("-")[2]
+        if part.startswith("chromium") and number.isdigit():
+            return int(number)
+    return 0
 
 
 # ---- the server ---------------------------------------------------------------------------
@@ -153,7 +196,7 @@ def launch_browser(playwright: Playwright, executable: str | None = None) -> Bro
     """Headless Chromium from the system (never a downloaded one)."""
     executable = executable or find_chromium()
     if executable is None:
-        raise RuntimeError("chromium is not installed (Debian: apt-get install chromium)")
+        raise RuntimeError(CHROMIUM_MISSING)
     return playwright.chromium.launch(
         executable_path=executable, headless=True, args=CHROMIUM_ARGS,
     )

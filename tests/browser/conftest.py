@@ -1,9 +1,11 @@
 """Fixtures of the browser tests: headless Chromium (driven by Playwright) and the chat
 server of examples/chat.flc.
 
-The tests need Debian's `chromium` package (`apt-get install chromium`; `.ci/run`
-installs it) and the Python package `playwright` (in the `test` extra). Without them the
-tests are skipped, except in CI (CI=true) where a missing browser is an error.
+The tests need a Chromium (`chat_harness.find_chromium`: Debian's `chromium`, which
+`.ci/run` installs, Ubuntu's `chromium-browser`, Google Chrome, Playwright's own browser, or
+`PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH`) and the Python package `playwright` (in the `test`
+extra). Without them the tests are skipped, saying what to install, except in CI (CI=true)
+where a missing browser is an error.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def browser() -> Iterator[Browser]:
     Module scope: Playwright's event loop is gone before other modules' asyncio tests."""
     executable = chat_harness.find_chromium()
     if executable is None:
-        _unavailable("chromium is not installed (Debian: apt-get install chromium)")
+        _unavailable(chat_harness.CHROMIUM_MISSING)
     if importlib.util.find_spec("playwright") is None:
         _unavailable("the Python package playwright is not installed (pip install -e '.[test]')")
     from playwright.sync_api import expect, sync_playwright

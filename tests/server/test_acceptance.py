@@ -1,8 +1,10 @@
-"""The user's two seed programs (`../shared/acceptance/` beside the repository) run
-unchanged: the echo server on port 8081 and the chat server on port 8080 (SPEC preamble).
+"""The user's two seed programs run unchanged: the echo server on port 8081 and the chat
+server on port 8080 (SPEC preamble).
 
-They listen on fixed ports, so these are the only tests that do; they are skipped when the
-acceptance folder is absent or when the port is taken by something else on this machine.
+The programs are the copies in `tests/acceptance/` (see its README); their originals live
+outside the repository, in `../shared/acceptance/` beside the clone, and when they are there
+the copies must be identical. The servers listen on fixed ports, so these are the only tests
+that do; a test is skipped when its port is taken by something else on this machine.
 """
 
 from __future__ import annotations
@@ -15,20 +17,25 @@ import pytest
 from serverkit import FlcProcess, Programs, recv, ws_connect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ACCEPTANCE = REPO_ROOT.parent / "shared" / "acceptance"
+COPIES = REPO_ROOT / "tests" / "acceptance"
+ORIGINALS = REPO_ROOT.parent / "shared" / "acceptance"
+SEEDS = ("seed_chat_server.flc", "seed_echo_server.flc")
 
-pytestmark = pytest.mark.skipif(
-    not ACCEPTANCE.is_dir(),
-    reason=f"no acceptance folder at ../shared/acceptance relative to the repository root "
-           f"({REPO_ROOT.name}); the seed programs are not available here",
-)
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_copies_match_the_originals(name: str) -> None:
+    original = ORIGINALS / name
+    if not original.is_file():
+        pytest.skip(f"the original seed programs are not beside this clone "
+                    f"(../shared/acceptance/{name}); the tests use the copies in "
+                    f"tests/acceptance/")
+    assert (COPIES / name).read_bytes() == original.read_bytes(), (
+        f"tests/acceptance/{name} differs from ../shared/acceptance/{name}: copy the "
+        f"original over (tests/acceptance/README.md)")
 
 
 def seed(name: str) -> str:
-    path = ACCEPTANCE / name
-    if not path.is_file():
-        pytest.skip(f"{name} is not in the acceptance folder")
-    return path.read_text(encoding="utf-8")
+    return (COPIES / name).read_text(encoding="utf-8")
 
 
 def require_free_port(port: int) -> None:

@@ -483,6 +483,17 @@ def test_an_invalid_response_header_is_a_500_and_a_program_error(limits: Limits)
     assert "internal error" not in err
 
 
+def test_an_invalid_status_is_a_500_with_a_generic_body_and_the_reason_on_stderr(
+        limits: Limits) -> None:
+    # docs/server.md, "Errors and status codes": the client learns nothing of the program;
+    # its author reads why on stderr.
+    r = http(limits.port, "GET", "/bad-status")
+    assert (r.status, r.json()) == (500, {"error": "internal server error"})
+    err = limits.proc.wait_for_stderr("note: in the response of the HTTP handler for "
+                                      "GET /bad-status", timeout=5)
+    assert "ValueError: a response status must be an int from 100 to 599, got 1000" in err
+
+
 async def test_beyond_max_connections_is_503_before_the_upgrade(limits: Limits) -> None:
     async with ws_connect(limits.port2, "/ws") as a, ws_connect(limits.port2, "/ws") as b:
         with pytest.raises(InvalidStatus) as info:
