@@ -97,9 +97,11 @@ class Resolver:
             assert scope.frame is not None and decl.frame is not None
             self.res.refs[node] = Local(scope.frame.depth_to(decl.frame), decl.slot, decl.const,
                                         decl.name)
+            self.res.declarations[node] = decl.key
         self._record_slots(self.scope)
         for key, decl in self.aliases:
             self.res.slots[key] = decl.slot
+            self.res.declarations[key] = decl.key
         assert self.scope.frame is not None
         self.res.module_size = self.scope.frame.size
 
