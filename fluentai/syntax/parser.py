@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
 from . import ast
@@ -21,14 +21,26 @@ from .source import Source, Span
 
 def parse(source: Source) -> ast.Program:
     """Parse a whole program; raises FluentSyntaxError with a span on any error."""
+    return to_ast(source, parse_tree(source))
+
+
+def parse_tree(source: Source) -> Tree[Token]:
+    """The first step of `parse`: Lark's parse tree, or the syntax error of the first token
+    that does not fit. (The language server parses a statement at a time and needs to tell
+    this step's errors from `to_ast`'s.)"""
     try:
-        tree = lark_parser().parse(source.text)
+        return lark_parser().parse(source.text)
     except UnexpectedInput as e:
         raise syntax_error(source, e) from None
     except RecursionError:
         raise FluentSyntaxError(
             "program is nested too deeply", Span(source, 1, 1)
         ) from None
+
+
+def to_ast(source: Source, tree: Tree[Token]) -> ast.Program:
+    """The second step of `parse`: the AST of a parse tree; the errors only a whole token
+    shows (an unknown escape in a string, a misplaced `...` in a pattern)."""
     try:
         program = _ToAst(source).transform(tree)
     except VisitError as e:
