@@ -1,4 +1,4 @@
-"""The `fluentai` command line: `run`, `check`, `repl`, `--version` (SPEC §8)."""
+"""The `fluentai` command line: `run`, `check`, `repl`, `lsp`, `--version` (SPEC §8)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ USAGE = """\
 usage: fluentai run [--deterministic] [--cluster URL [--workers N]] FILE.flc [args...]
        fluentai check FILE.flc
        fluentai [repl]
+       fluentai lsp [--stdio]
        fluentai --version | --help"""
 
 HELP = f"""{USAGE}
@@ -20,6 +21,8 @@ Commands:
   run      run a program; anything after FILE is passed to it as the list `args`
   check    report syntax errors and undefined names without running
   repl     an interactive session (the default with no arguments)
+  lsp      the language server for editors, over stdin and stdout (needs the lsp extra:
+           pip install 'fluentai[lsp]'; see docs/editors.md)
 
 Options:
   --deterministic   fixed clock advancing with sleeps, seeded Random, predictable ids
@@ -105,6 +108,18 @@ def main(argv: list[str] | None = None) -> int:
         from .check import check_path
 
         return check_path(ns.file)
+    if head == "lsp":
+        parser = _Parser(prog="fluentai lsp", add_help=True,
+                         description="The FluentAI language server (LSP over stdin and "
+                                     "stdout); editors start it. Needs the lsp extra: "
+                                     "pip install 'fluentai[lsp]'. See docs/editors.md.")
+        parser.add_argument("--stdio", action="store_true",
+                            help="talk over stdin and stdout (the default and only transport; "
+                                 "accepted because editors' clients pass it)")
+        parser.parse_args(args[1:])
+        from .lsp import main as lsp_main
+
+        return lsp_main()
     if head.endswith(".flc"):
         from ..interpreter import run_path
 

@@ -1,0 +1,93 @@
+"""What the language server computes from one document's text: parse and resolve only —
+never running code or building an interpreter.
+
+`analyse` gives the errors `fluentai check` reports for the same text (it runs the same
+`Checker`, with the open editor buffers read before the disk), the warnings of `lint`, and
+the symbol index. A text that does not parse has its syntax error and no index;
+`analyse_prefix` then finds the most the text before the cursor allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable as Fn
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...resolve.resolution import Resolution
+from ...resolve.resolver import resolve
+from ...syntax import ast
+from ...syntax.errors import FluentError, FluentSyntaxError
+from ...syntax.source import Source, Span
+from ..check import Checker
+from ..completion import scan
+from ..effect_catalog import catalog
+from . import lint
+from .symbols import Index, build
+
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+
+
+@dataclass
+class Analysis:
+    name: str  # how errors name the file: its path, or the URI of an unsaved buffer
+    path: Path | None
+    text: str  # without a leading byte-order mark (as `check` reads files)
+    program: ast.Program | None = None
+    resolution: Resolution | None = None
+    index: Index | None = None
+    errors: list[FluentError] = field(default_factory=list)
+    findings: list[lint.Finding] = field(default_factory=list)
+    bom: bool = False  # the buffer starts with U+FEFF: its first line is one column longer
+
+
+def analyse(name: str, path: Path | None, text: str, parse: Fn[[Source], ast.Program],
+            read: Fn[[Path, Span], Source], *, lints: bool = True) -> Analysis:
+    """Everything about `text`. `parse` and `read` are the server's (statements cached between
+    keystrokes; open buffers before files)."""
+    bom = text.startswith("\ufeff")
+    if bom:
+        text = text[1:]
+    out = Analysis(name, path, text, bom=bom)
+    source = Source(name, text)
+    checker = Checker(read=read, parse=parse)
+    try:
+        out.program = parse(source)
+    except FluentSyntaxError as e:
+        out.errors.append(e)
+        return out
+    out.resolution = checker.program(out.program, path.parent if path is not None else None)
+    out.errors = checker.errors
+    try:
+        out.index = build(out.program, out.resolution, text)
+        if lints:
+            out.findings = lint.findings(out.program, out.index, catalog())
+    except RecursionError:  # nested too deeply: the resolver has said so
+        out.index = None
+    return out
+
+
+def analyse_prefix(name: str, text: str, line: int,
+                   parse: Fn[[Source], ast.Program], tries: int = 4) -> Index | None:
+    """The index of the longest text, ending before line `line` (1-based) and at most `tries`
+    lines earlier, that parses once its open brackets are closed: what completion and hover
+    can know of a document being typed. The cursor's line and the ones above it keep their
+    positions (the closing brackets go on a line of their own after them)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    for end in range(min(line, len(lines) + 1) - 1, max(0, line - 1 - tries), -1):
+        prefix = "\n".join(lines[:end]) + "\n"
+        s = scan(prefix)
+        if s.in_string or s.in_comment:
+            continue
+        closers = "".join(_CLOSERS[k] for k, _ in reversed(s.open_brackets) if k in _CLOSERS)
+        candidate = prefix + "\n" * (line - end) + closers + "\n"
+        try:
+            program = parse(Source(name, candidate))
+        except (FluentSyntaxError, RecursionError):
+            continue
+        try:
+            return build(program, resolve(program), candidate)
+        except RecursionError:
+            return None
+    return None
