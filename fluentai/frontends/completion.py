@@ -132,8 +132,7 @@ def scan(text: str) -> Scan:
         m = _NAME.match(text, i)
         if m:
             word = m.group()
-            prev = text[:i].rstrip()
-            if prev.endswith(".") and not prev.endswith(".."):
+            if _after_dot(text, tokens, i):
                 kind = "name"  # a field or method: keywords are fine there
             elif after_perform:
                 kind = "effect"
@@ -168,6 +167,21 @@ def scan(text: str) -> Scan:
         out.in_string = True
     out.open_brackets = [(k if k != "F" else "{", pos) for k, pos in stack if k != "f"]
     return out
+
+
+def _after_dot(text: str, tokens: list[tuple[str, int, int]], i: int) -> bool:
+    """Whether the name at `i` follows a single `.` (a field or method), with only white
+    space between (a range's `..` and a rest's `...` do not count)."""
+    if not tokens:
+        return False
+    kind, start, end = tokens[-1]
+    if kind != "op" or text[start] != "." or text[end:i].strip():
+        return False
+    if len(tokens) > 1:
+        kind, before, before_end = tokens[-2]
+        if kind == "op" and before_end == start and text[before] == ".":
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------- the engine

@@ -193,7 +193,7 @@ def _clash(analysis: Analysis, s: Symbol, places: list[Pos], new_name: str) -> s
     for where in places:
         for other in index.visible(where):
             if other.name == new_name and other is not s and not _encloses(other, s):
-                return (f"'{new_name}' already means the {other.kind} of line "
+                return (f"'{new_name}' already means the {_KIND_NAMES.get(other.kind, other.kind)} of line "
                         f"{other.start[0]} where '{s.name}' is used (line {where[0]})")
     # Nor may it capture a use, inside the renamed declaration's scope, of a global or of an
     # outer declaration of that name.
@@ -205,11 +205,18 @@ def _clash(analysis: Analysis, s: Symbol, places: list[Pos], new_name: str) -> s
     return None
 
 
+_KIND_NAMES = {sym.PARAM: "parameter", sym.FOR: "loop variable", sym.CATCH: "caught error",
+               sym.PATTERN: "pattern binding"}
+
+
 def _encloses(outer: Symbol, inner: Symbol) -> bool:
-    """Whether `inner` is declared inside the scope of `outer` (and so hides it)."""
+    """Whether `inner` is declared inside the scope of `outer`, so that it hides it (two
+    parameters of one function, or two bindings of one pattern, share their scope: neither
+    hides the other)."""
     if outer.top:
         return not inner.top
-    return outer.scope[0] <= inner.scope[0] and inner.scope[1] <= outer.scope[1]
+    return outer.scope != inner.scope and outer.scope[0] <= inner.scope[0] \
+        and inner.scope[1] <= outer.scope[1]
 
 
 def prepare_rename(ws: Workspace, analysis: Analysis, pos: Pos, encoding: str | None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import logging
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -127,6 +128,10 @@ class FluentServer(LanguageServer):
             self.publish(uri)
         except Exception:  # reported, never fatal (see the module doc)
             self.report("diagnostics", traceback.format_exc())
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        if not _refusal(error):  # a refused rename is an answer, not a server error
+            super().report_server_error(error, source)
 
     def report(self, what: str, details: str) -> None:
         self.window_log_message(t.LogMessageParams(
@@ -301,6 +306,18 @@ def on_semantic_tokens(ls: FluentServer, params: t.SemanticTokensParams
     return t.SemanticTokens(data=semantic_tokens(ls.ws, found, found.index, ls.encoding))
 
 
+def _refusal(error: BaseException | None) -> bool:
+    return isinstance(error, JsonRpcException) and error.code == _REQUEST_FAILED
+
+
+class _QuietRefusals(logging.Filter):
+    """pygls logs every error answer with its traceback; a refused rename is not a fault."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and _refusal(record.exc_info[1]))
+
+
 def serve() -> None:
     """Talk LSP over stdin and stdout until the client says exit."""
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietRefusals())
     server.start_io()
