@@ -31,6 +31,7 @@ class Lines:
         self.lines = text.split("\n")
         self.units = _UNITS.get(encoding or t.PositionEncodingKind.Utf16, _utf16)  # type: ignore[call-overload]
         self.bom = self.units("\ufeff") if bom else 0
+        self._cumulative: dict[int, list[int]] = {}  # per non-ASCII line: units before each column
 
     def line(self, number: int) -> str:
         """1-based; '' beyond the text."""
@@ -40,8 +41,21 @@ class Lines:
         line, col = pos
         if line > len(self.lines):
             return t.Position(len(self.lines) - 1, self.units(self.lines[-1]) + self._bom(line))
-        text = self.lines[max(line, 1) - 1]
-        return t.Position(max(line - 1, 0), self.units(text[:max(col - 1, 0)]) + self._bom(line))
+        return t.Position(max(line - 1, 0), self.column_units(max(line, 1), col) + self._bom(line))
+
+    def column_units(self, line: int, col: int) -> int:
+        """Code units before column `col` of line `line` (both 1-based)."""
+        text = self.lines[line - 1]
+        col = min(max(col - 1, 0), len(text))
+        if text.isascii():
+            return col
+        cumulative = self._cumulative.get(line)
+        if cumulative is None:
+            cumulative = [0]
+            for c in text:
+                cumulative.append(cumulative[-1] + self.units(c))
+            self._cumulative[line] = cumulative
+        return cumulative[col]
 
     def range(self, start: Pos, end: Pos) -> t.Range:
         return t.Range(self.position(start), self.position(end))

@@ -71,6 +71,8 @@ class Index:
     top: dict[str, Symbol] = field(default_factory=dict)  # the first top-level one per name
     by_node: dict[Any, Symbol] = field(default_factory=dict)
     by_line: dict[int, list[Occurrence]] = field(default_factory=dict)
+    by_start: dict[Pos, Occurrence] = field(default_factory=dict)
+    extents: dict[int, Pos] = field(default_factory=dict)  # id(node) -> where its text ends
 
     def at(self, pos: Pos) -> Occurrence | None:
         """The occurrence under (or just after) a cursor position."""
@@ -110,9 +112,11 @@ def line_starts(text: str) -> list[int]:
 
 def build(program: ast.Program, resolution: Resolution | None, text: str) -> Index:
     index = Index(text, line_starts(text))
+    index.extents = extents(program)
     _Builder(index, resolution).program(program)
     for occ in index.occurrences:
         index.by_line.setdefault(occ.start[0], []).append(occ)
+        index.by_start.setdefault(occ.start, occ)
     return index
 
 
@@ -123,9 +127,22 @@ def _span_end(node: Any) -> Pos:
     return (span.line, span.column + 1)
 
 
-def extent(node: Any) -> Pos:
-    """Where a node's text ends, as far as its own and its descendants' spans tell."""
-    return max(_span_end(n) for n in ast.walk(node))
+def extents(root: Any) -> dict[int, Pos]:
+    """Where each node's text ends (by `id`), as far as its own and its descendants' spans
+    tell; one pass, without recursion (programs can nest thousands deep)."""
+    out: dict[int, Pos] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            end = _span_end(node)
+            for child in ast.iter_children(node):
+                end = max(end, out[id(child)])
+            out[id(node)] = end
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for child in ast.iter_children(node))
+    return out
 
 
 _USE = re.compile(r"use\s+(\w+)")
@@ -138,6 +155,9 @@ class _Builder:
     def __init__(self, index: Index, resolution: Resolution | None) -> None:
         self.index = index
         self.res = resolution
+
+    def extent(self, node: Any) -> Pos:
+        return self.index.extents[id(node)]
 
     # ---------------------------------------------------------------- recording
     def declare(self, name: str, kind: str, node: Any, start: Pos, scope: tuple[Pos, Pos],
@@ -203,7 +223,7 @@ class _Builder:
                              module=node.module)
 
     def function(self, node: Any, params: tuple[ast.Param, ...], body: ast.Node) -> None:
-        end = extent(body) if not isinstance(body, ast.Block) else _span_end(body)
+        end = self.extent(body) if not isinstance(body, ast.Block) else _span_end(body)
         first = _start(params[0]) if params else _start(body)
         for p in params:
             self.declare(p.name, PARAM, p, _start(p), (first, end))
@@ -258,7 +278,7 @@ class _Builder:
         elif kind is ast.Match:
             self.node(node.subject, end)
             for arm in node.arms:
-                region = (_start(arm), extent(arm))
+                region = (_start(arm), self.extent(arm))
                 self.pattern(arm.pattern, region)
                 self.node(arm.guard, region[1])
                 self.node(arm.body, region[1])

@@ -69,12 +69,7 @@ class _Namer:
         return _BY_KIND.get(s.kind, "variable"), mods
 
     def _occurrence(self, line: int, col: int) -> Occurrence | None:
-        if self.index is None:
-            return None
-        for occ in self.index.by_line.get(line, ()):
-            if occ.start[1] == col:
-                return occ
-        return None
+        return self.index.by_start.get((line, col)) if self.index is not None else None
 
     def _across(self, occ: Occurrence) -> tuple[str, int]:
         module = occ.module.name if occ.module is not None else (occ.symbol.module or "") \
