@@ -78,6 +78,16 @@ def test_the_first_error_wins_as_in_parse() -> None:
     same('let a = 1\nlet b = "\\w"\nfunction f( {\n')
 
 
+@pytest.mark.parametrize("path", FILES[::7], ids=lambda p: str(p.relative_to(ROOT)))
+def test_statements_moved_down_are_the_same(path: Path) -> None:
+    # Seen again on other lines, a piece's statements are copied with their spans moved.
+    parser = Parser()
+    text = path.read_text(encoding="utf-8")
+    same(text, parser)
+    for moved in ("\n" + text, "\n\n\n" + text, text.replace("\n", "\n\n", 3)):
+        same(moved, parser)
+
+
 def test_only_changed_statements_are_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
     parsed: list[str] = []
     real = parsing.parse_tree
@@ -96,3 +106,8 @@ def test_only_changed_statements_are_parsed_again(monkeypatch: pytest.MonkeyPatc
     program = parser.parse(Source("prog.flc", edited))
     assert parsed == ["function f7(x) {"]
     assert repr(program) == repr(parse(Source("prog.flc", edited)))
+    # A line added at the top moves every statement: none is parsed again (only the new
+    # blank line is).
+    parsed.clear()
+    program = parser.parse(Source("prog.flc", "\n" + edited))
+    assert parsed == [""] and repr(program) == repr(parse(Source("prog.flc", "\n" + edited)))

@@ -242,11 +242,11 @@ def outline(analysis: Analysis, encoding: str | None) -> list[t.DocumentSymbol]:
     for s in index.symbols:
         if not s.top or s.kind == sym.IMPORT:
             continue
-        end = index.extents[id(s.node)] if s.kind == sym.FUNCTION else _end(s.start, s.name)
+        end = index.extent(s.node) if s.kind == sym.FUNCTION else _end(s.start, s.name)
         start = (s.start[0], 1) if s.kind == sym.FUNCTION else s.start
         children = [
             t.DocumentSymbol(c.name, t.SymbolKind.Function,
-                             lines.range((c.start[0], 1), index.extents[id(c.node)]),
+                             lines.range((c.start[0], 1), index.extent(c.node)),
                              lines.range(c.start, _end(c.start, c.name)))
             for c in index.symbols
             if c.kind == sym.FUNCTION and not c.top and start <= c.start <= end

@@ -8,6 +8,11 @@ them anew. Settings come from the `initializationOptions` of `initialize` and fr
 `diagnosticsDelay` (milliseconds, default 200) and `warnings` (default true; false keeps
 only `check`'s errors).
 
+Python's cycle collector would stop the server for a quarter of a second every few
+keystrokes on a large file (a full collection walks every cached AST): start-up objects are
+frozen out of it, automatic full collections are left to a very high threshold, and a full
+collection runs instead once the editor has been quiet for `IDLE_GC_S` seconds.
+
 No request may break the server: an unexpected Python error in a handler is logged to the
 client (`window/logMessage`, type Error, with the traceback) and the request answered with
 nothing.
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import gc
 import logging
 import traceback
 from collections.abc import Callable
@@ -46,6 +52,8 @@ from .tokens import MODIFIERS, TYPES, semantic_tokens
 from .workspace import Workspace
 
 DEFAULT_DELAY_MS = 200
+IDLE_GC_S = 2.0
+GC_EVERY = 500  # messages: without a quiet moment, collect anyway (memory stays bounded)
 _REQUEST_FAILED = -32803  # LSP's RequestFailed: the client shows the message
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,6 +67,8 @@ class FluentServer(LanguageServer):
         self.delay_ms = DEFAULT_DELAY_MS
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._last_good: dict[str, Analysis] = {}  # per URI: the latest analysis that parsed
+        self._idle: asyncio.TimerHandle | None = None
+        self._since_gc = 0
 
     @property
     def encoding(self) -> str | None:
@@ -129,6 +139,23 @@ class FluentServer(LanguageServer):
         except Exception:  # reported, never fatal (see the module doc)
             self.report("diagnostics", traceback.format_exc())
 
+    def busy(self) -> None:
+        """Something happened: collect garbage once things are quiet again (module doc)."""
+        if self._idle is not None:
+            self._idle.cancel()
+        self._since_gc += 1
+        if self._since_gc >= GC_EVERY:
+            self.collect()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._idle = loop.call_later(IDLE_GC_S, self.collect)
+
+    def collect(self) -> None:
+        self._since_gc = 0
+        gc.collect()
+
     def report_server_error(self, error: Exception, source: Any) -> None:
         if not _refusal(error):  # a refused rename is an answer, not a server error
             super().report_server_error(error, source)
@@ -150,6 +177,7 @@ def guarded(what: str, default: Any = None) -> Callable[[F], F]:
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
         def run(ls: FluentServer, params: Any) -> Any:
+            ls.busy()
             try:
                 return fn(ls, params)
             except JsonRpcException:
@@ -320,4 +348,8 @@ class _QuietRefusals(logging.Filter):
 def serve() -> None:
     """Talk LSP over stdin and stdout until the client says exit."""
     logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietRefusals())
+    gc.collect()
+    gc.freeze()  # modules, grammar tables: they live as long as the process
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 1_000_000)  # full collections when idle (module doc)
     server.start_io()

@@ -72,7 +72,7 @@ class Index:
     by_node: dict[Any, Symbol] = field(default_factory=dict)
     by_line: dict[int, list[Occurrence]] = field(default_factory=dict)
     by_start: dict[Pos, Occurrence] = field(default_factory=dict)
-    extents: dict[int, Pos] = field(default_factory=dict)  # id(node) -> where its text ends
+    _extents: dict[int, Pos] = field(default_factory=dict)  # id(node) -> where its text ends
 
     def at(self, pos: Pos) -> Occurrence | None:
         """The occurrence under (or just after) a cursor position."""
@@ -94,6 +94,27 @@ class Index:
                 out.append(s)
         return out
 
+    def extent(self, node: Any) -> Pos:
+        """Where a node's text ends, as far as its own and its descendants' spans tell
+        (computed when first asked, without recursion: programs can nest thousands deep)."""
+        known = self._extents.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, ast.Block | ast.Lambda) and node.span.end_line:
+            return _span_end(node)  # the parser's span covers it whole
+        stack: list[tuple[Any, bool]] = [(node, False)]
+        while stack:
+            current, done = stack.pop()
+            if done:
+                end = _span_end(current)
+                for child in ast.iter_children(current):
+                    end = max(end, self._extents[id(child)])
+                self._extents[id(current)] = end
+            elif id(current) not in self._extents:
+                stack.append((current, True))
+                stack.extend((child, False) for child in ast.iter_children(current))
+        return self._extents[id(node)]
+
     def occurrences_of(self, symbol: Symbol) -> list[Occurrence]:
         return [o for o in self.occurrences if o.symbol is symbol]
 
@@ -112,7 +133,6 @@ def line_starts(text: str) -> list[int]:
 
 def build(program: ast.Program, resolution: Resolution | None, text: str) -> Index:
     index = Index(text, line_starts(text))
-    index.extents = extents(program)
     _Builder(index, resolution).program(program)
     for occ in index.occurrences:
         index.by_line.setdefault(occ.start[0], []).append(occ)
@@ -127,24 +147,6 @@ def _span_end(node: Any) -> Pos:
     return (span.line, span.column + 1)
 
 
-def extents(root: Any) -> dict[int, Pos]:
-    """Where each node's text ends (by `id`), as far as its own and its descendants' spans
-    tell; one pass, without recursion (programs can nest thousands deep)."""
-    out: dict[int, Pos] = {}
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            end = _span_end(node)
-            for child in ast.iter_children(node):
-                end = max(end, out[id(child)])
-            out[id(node)] = end
-        else:
-            stack.append((node, True))
-            stack.extend((child, False) for child in ast.iter_children(node))
-    return out
-
-
 _USE = re.compile(r"use\s+(\w+)")
 _WORD = re.compile(r"\w+")
 
@@ -157,7 +159,7 @@ class _Builder:
         self.res = resolution
 
     def extent(self, node: Any) -> Pos:
-        return self.index.extents[id(node)]
+        return self.index.extent(node)
 
     # ---------------------------------------------------------------- recording
     def declare(self, name: str, kind: str, node: Any, start: Pos, scope: tuple[Pos, Pos],
@@ -223,7 +225,12 @@ class _Builder:
                              module=node.module)
 
     def function(self, node: Any, params: tuple[ast.Param, ...], body: ast.Node) -> None:
-        end = self.extent(body) if not isinstance(body, ast.Block) else _span_end(body)
+        if isinstance(body, ast.Block):
+            end = _span_end(body)
+        elif isinstance(node, ast.Lambda) and node.span.end_line:
+            end = _span_end(node)
+        else:
+            end = self.extent(body)
         first = _start(params[0]) if params else _start(body)
         for p in params:
             self.declare(p.name, PARAM, p, _start(p), (first, end))
@@ -277,8 +284,10 @@ class _Builder:
             self.try_(node, end)
         elif kind is ast.Match:
             self.node(node.subject, end)
-            for arm in node.arms:
-                region = (_start(arm), self.extent(arm))
+            # An arm's names are visible up to the next arm (the last: to the `}`).
+            ends = [_start(arm) for arm in node.arms[1:]] + [_span_end(node)]
+            for arm, arm_end in zip(node.arms, ends, strict=True):
+                region = (_start(arm), arm_end)
                 self.pattern(arm.pattern, region)
                 self.node(arm.guard, region[1])
                 self.node(arm.body, region[1])
