@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                             help="talk over stdin and stdout (the default and only transport; "
                                  "accepted because editors' clients pass it)")
         parser.parse_args(args[1:])
-        from .lsp import main as lsp_main
+        from .lsp.command import main as lsp_main
 
         return lsp_main()
     if head.endswith(".flc"):

@@ -7,30 +7,10 @@ definition, references, rename, the outline and semantic tokens. Modules: `parsi
 (reparsing only the statements that changed), `symbols` (the index of declarations and
 uses), `analysis` (one document's errors, warnings and index), `workspace` (open buffers
 and files on disk), `lint`, `types`, then one module per feature (`complete`, `hover`,
-`navigation`, `tokens`, `diagnostics`), `protocol` (positions) and `server` (pygls).
+`navigation`, `tokens`, `diagnostics`), `protocol` (positions), `server` (pygls) and
+`command` (the command: it checks that pygls is installed).
 
 pygls and lsprotocol are an optional extra (`pip install 'fluentai[lsp]'`), imported only
-when the server starts.
+when the server starts. This file imports nothing, so that the modules of the package can
+import each other through it without a cycle.
 """
-
-from __future__ import annotations
-
-import importlib.util
-import sys
-
-INSTALL = "pip install 'fluentai[lsp]'"
-
-
-def main() -> int:
-    """Run the server until the client ends it; exit status 2 without pygls."""
-    missing = [name for name in ("pygls", "lsprotocol") if importlib.util.find_spec(name) is None]
-    if missing:
-        sys.stderr.write(f"fluentai lsp: the language server needs the {' and '.join(missing)} "
-                         f"package{'s' if len(missing) > 1 else ''}: {INSTALL}\n")
-        return 2
-    from ...interpreter import configure_process
-    from .server import serve
-
-    configure_process()
-    serve()
-    return 0
