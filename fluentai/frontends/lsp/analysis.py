@@ -38,6 +38,9 @@ class Analysis:
     errors: list[FluentError] = field(default_factory=list)
     findings: list[lint.Finding] = field(default_factory=list)
     bom: bool = False  # the buffer starts with U+FEFF: its first line is one column longer
+    # The modules read while checking it: path -> the version of the open buffer read, or
+    # None for a file read from disk. While they stay the same, so does the analysis.
+    depends: dict[Path, int | None] = field(default_factory=dict)
 
 
 def analyse(name: str, path: Path | None, text: str, parse: Fn[[Source], ast.Program],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from ...syntax.resources import stdlib_dir
 from ..check import KNOWN_GLOBALS
 from ..effect_catalog import catalog
 from . import symbols as sym
@@ -48,14 +49,29 @@ def _text(ws: Workspace, analysis: Analysis, occ: Occurrence) -> str | None:
         return None
     module = module_file(ws, analysis, occ)
     if module is not None:
-        return f"```fluentai\nuse {occ.name}\n```\nmodule `{occ.name}`: {module.name}"
+        return f"```fluentai\nuse {occ.name}\n```\nmodule `{occ.name}`: {_where(analysis, module)}"
     found = target(ws, analysis, occ)
     if found is None:
         if occ.symbol is None and occ.name in KNOWN_GLOBALS:
             return f"```fluentai\n{occ.name}\n```\nbuilt-in"
         return None
-    where = "" if found.analysis is analysis else f" of {found.analysis.name}"
+    where = "" if found.analysis is analysis else f" of {_file_name(found.analysis)}"
     return describe(found.analysis, found.symbol, where)
+
+
+def _file_name(analysis: Analysis) -> str:
+    return analysis.path.name if analysis.path is not None else analysis.name
+
+
+def _where(analysis: Analysis, module: Analysis) -> str:
+    """Where a module's file is, as `use` found it."""
+    if module.path is None:
+        return module.name
+    if module.path.parent == stdlib_dir().resolve():
+        return f"{module.path.name} of the standard library"
+    if analysis.path is not None and module.path.parent == analysis.path.parent:
+        return f"{module.path.name}, beside this file"
+    return str(module.path)
 
 
 def describe(analysis: Analysis, s: Symbol, where: str = "") -> str:

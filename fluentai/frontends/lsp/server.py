@@ -206,15 +206,21 @@ def did_change_configuration(ls: FluentServer, params: t.DidChangeConfigurationP
 @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
 @guarded("didOpen")
 def did_open(ls: FluentServer, params: t.DidOpenTextDocumentParams) -> None:
-    ls.sync(params.text_document.uri)
-    ls.publish(params.text_document.uri)
+    uri = params.text_document.uri
+    ls.sync(uri)
+    ls.publish(uri)
+    for other in ls.ws.dependents(uri):  # they read this module from the disk until now
+        ls.schedule(other)
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
 @guarded("didChange")
 def did_change(ls: FluentServer, params: t.DidChangeTextDocumentParams) -> None:
-    ls.sync(params.text_document.uri)
-    ls.schedule(params.text_document.uri)
+    uri = params.text_document.uri
+    ls.sync(uri)
+    ls.schedule(uri)
+    for other in ls.ws.dependents(uri):  # files using this one as a module: check them again
+        ls.schedule(other)
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)

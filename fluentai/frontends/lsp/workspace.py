@@ -50,6 +50,7 @@ class Workspace:
         self.lints = True
         self._analyses: dict[str, Analysis] = {}  # uri -> the latest analysis of its buffer
         self._files: OrderedDict[Path, Analysis] = OrderedDict()  # closed files, by path
+        self._reading: dict[Path, int | None] = {}  # modules read by the analysis under way
 
     # ---------------------------------------------------------------- buffers
     def open(self, uri: str, text: str, version: int) -> None:
@@ -65,9 +66,35 @@ class Workspace:
     def read(self, path: Path, span: Span) -> Source:
         """A module's source for `Checker`: its open buffer, else the file."""
         buffer = self.buffer_at(path)
+        self._reading[path] = buffer.version if buffer is not None else None
         if buffer is not None:
             return Source(str(path), buffer.text.removeprefix("\ufeff"))
         return read_module(path, span)
+
+    def _current(self, analysis: Analysis) -> bool:
+        """Whether the modules an analysis read are as they were (open buffers)."""
+        for path, version in analysis.depends.items():
+            buffer = self.buffer_at(path)
+            if (buffer.version if buffer is not None else None) != version:
+                return False
+        return True
+
+    def _analyse(self, name: str, path: Path | None, text: str, lints: bool) -> Analysis:
+        saved, self._reading = self._reading, {}
+        try:
+            found = analyse(name, path, text, self.parser.parse, self.read, lints=lints)
+            found.depends = self._reading
+        finally:
+            self._reading = saved
+        return found
+
+    def dependents(self, uri: str) -> list[str]:
+        """The open buffers whose analysis read the buffer `uri` (a module they use)."""
+        buffer = self.buffers.get(uri)
+        if buffer is None or buffer.path is None:
+            return []
+        return [other for other, found in self._analyses.items()
+                if other != uri and buffer.path in found.depends]
 
     # ---------------------------------------------------------------- analyses
     def analysis(self, uri: str) -> Analysis | None:
@@ -77,11 +104,10 @@ class Workspace:
             return None
         known = self._analyses.get(uri)
         if known is not None and known.text == buffer.text.removeprefix("\ufeff") \
-                and known.bom == buffer.text.startswith("\ufeff"):
+                and known.bom == buffer.text.startswith("\ufeff") and self._current(known):
             return known
         name = str(buffer.path) if buffer.path is not None else uri
-        found = analyse(name, buffer.path, buffer.text, self.parser.parse, self.read,
-                        lints=self.lints)
+        found = self._analyse(name, buffer.path, buffer.text, self.lints)
         self._analyses[uri] = found
         return found
 
@@ -96,10 +122,11 @@ class Workspace:
         except OSError:
             return None
         known = self._files.get(path)
-        if known is not None and known.text == text.removeprefix("\ufeff"):
+        if known is not None and known.text == text.removeprefix("\ufeff") \
+                and self._current(known):
             self._files.move_to_end(path)
             return known
-        found = analyse(str(path), path, text, self.parser.parse, self.read, lints=False)
+        found = self._analyse(str(path), path, text, lints=False)
         self._files[path] = found
         if len(self._files) > MAX_FILES:
             self._files.popitem(last=False)
