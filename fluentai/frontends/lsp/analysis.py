@@ -2,13 +2,15 @@
 never running code or building an interpreter.
 
 `analyse` gives the errors `fluentai check` reports for the same text (it runs the same
-`Checker`, with the open editor buffers read before the disk), the warnings of `lint`, and
-the symbol index. A text that does not parse has its syntax error and no index;
-`analyse_prefix` then finds the most the text before the cursor allows.
+`Checker`, with the open editor buffers read before the disk) and the warnings of `lint`:
+what diagnostics need, after every keystroke. The symbol index, which the other features
+need, is built when first asked for. A text that does not parse has its syntax error and no
+index; `analyse_prefix` then finds the most the text before the cursor allows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable as Fn
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,13 +36,32 @@ class Analysis:
     text: str  # without a leading byte-order mark (as `check` reads files)
     program: ast.Program | None = None
     resolution: Resolution | None = None
-    index: Index | None = None
     errors: list[FluentError] = field(default_factory=list)
     findings: list[lint.Finding] = field(default_factory=list)
     bom: bool = False  # the buffer starts with U+FEFF: its first line is one column longer
     # The modules read while checking it: path -> the version of the open buffer read, or
     # None for a file read from disk. While they stay the same, so does the analysis.
     depends: dict[Path, int | None] = field(default_factory=dict)
+    _index: Index | None = None
+    _indexed: bool = False
+
+    @property
+    def index(self) -> Index | None:
+        """The symbol index (None for a text that does not parse, or nests too deeply)."""
+        if not self._indexed:
+            self._indexed = True
+            if self.program is not None:
+                try:
+                    self._index = build(self.program, self.resolution, self.text)
+                except RecursionError:  # nested too deeply: the resolver has said so
+                    self._index = None
+        return self._index
+
+    def with_index(self, index: Index | None) -> Analysis:
+        """This analysis with another index (one of a part of the text)."""
+        copy = dataclasses.replace(self)
+        copy._index, copy._indexed = index, True
+        return copy
 
 
 def analyse(name: str, path: Path | None, text: str, parse: Fn[[Source], ast.Program],
@@ -60,12 +81,11 @@ def analyse(name: str, path: Path | None, text: str, parse: Fn[[Source], ast.Pro
         return out
     out.resolution = checker.program(out.program, path.parent if path is not None else None)
     out.errors = checker.errors
-    try:
-        out.index = build(out.program, out.resolution, text)
-        if lints:
-            out.findings = lint.findings(out.program, out.index, catalog())
-    except RecursionError:  # nested too deeply: the resolver has said so
-        out.index = None
+    if lints and out.resolution is not None:
+        try:
+            out.findings = lint.findings(out.program, out.resolution, text, catalog())
+        except RecursionError:  # nested too deeply: the resolver has said so
+            pass
     return out
 
 

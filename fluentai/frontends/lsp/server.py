@@ -21,7 +21,6 @@ nothing.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import gc
 import logging
@@ -97,7 +96,7 @@ class FluentServer(LanguageServer):
 
     def analysis(self, uri: str) -> Analysis | None:
         found = self.ws.analysis(uri)
-        if found is not None and found.index is not None:
+        if found is not None and found.program is not None:
             self._last_good[uri] = found
         return found
 
@@ -106,7 +105,7 @@ class FluentServer(LanguageServer):
         text that does not parse, the text before that line (or before the error), or the
         last one that parsed."""
         found = self.analysis(uri)
-        if found is None or found.index is not None:
+        if found is None or found.program is not None:
             return found
         error = found.errors[0].span if found.errors else None
         if error is not None and error.line < line:
@@ -114,7 +113,7 @@ class FluentServer(LanguageServer):
         index = analyse_prefix(found.name, found.text, line, self.ws.parser.parse)
         if index is None and uri in self._last_good:
             index = self._last_good[uri].index
-        return dataclasses.replace(found, index=index)
+        return found.with_index(index)
 
     def publish(self, uri: str) -> None:
         self._pending.pop(uri, None)
@@ -294,7 +293,7 @@ def on_prepare_rename(ls: FluentServer, params: t.PrepareRenameParams) -> t.Rang
     found = ls.analysis(uri)
     if found is None:
         return None
-    if found.index is None:
+    if found.program is None:
         raise JsonRpcException("the file has syntax errors: fix them before renaming",
                                _REQUEST_FAILED)
     try:
@@ -311,7 +310,7 @@ def on_rename(ls: FluentServer, params: t.RenameParams) -> t.WorkspaceEdit | Non
     found = ls.analysis(uri)
     if found is None:
         return None
-    if found.index is None:
+    if found.program is None:
         raise JsonRpcException("the file has syntax errors: fix them before renaming",
                                _REQUEST_FAILED)
     try:
