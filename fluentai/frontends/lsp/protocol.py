@@ -40,8 +40,8 @@ class Lines:
     def position(self, pos: Pos) -> t.Position:
         line, col = pos
         if line > len(self.lines):
-            return t.Position(len(self.lines) - 1, self.units(self.lines[-1]) + self._bom(line))
-        return t.Position(max(line - 1, 0), self.column_units(max(line, 1), col) + self._bom(line))
+            return t.Position(len(self.lines) - 1, self.units(self.lines[-1]) + self.bom_at(line))
+        return t.Position(max(line - 1, 0), self.column_units(max(line, 1), col) + self.bom_at(line))
 
     def column_units(self, line: int, col: int) -> int:
         """Code units before column `col` of line `line` (both 1-based)."""
@@ -64,7 +64,7 @@ class Lines:
         """The index position of a protocol position (clamped to the text)."""
         line = min(max(position.line, 0), len(self.lines) - 1) + 1
         text = self.lines[line - 1]
-        want = position.character - self._bom(line)
+        want = position.character - self.bom_at(line)
         units = 0
         for i, c in enumerate(text):
             if units >= want:
@@ -72,5 +72,6 @@ class Lines:
             units += self.units(c)
         return (line, len(text) + 1)
 
-    def _bom(self, line: int) -> int:
+    def bom_at(self, line: int) -> int:
+        """Code units a byte-order mark adds before the columns of 1-based `line`."""
         return self.bom if line == 1 else 0

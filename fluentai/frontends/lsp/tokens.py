@@ -110,12 +110,13 @@ def semantic_tokens(ws: Workspace, analysis: Analysis, index: Index | None,
         while a < b:
             end = min(b, starts[line] - 1) if line < len(starts) else b
             if end > a:
-                pos = lines.position((line, a - starts[line - 1] + 1))
-                length = lines.units(text[a:end])
-                delta_line = pos.line - last_line
-                delta_char = pos.character - (last_char if delta_line == 0 else 0)
-                data.extend((delta_line, delta_char, length, _TYPE[typ], mods))
-                last_line, last_char = pos.line, pos.character
+                piece = text[a:end]
+                char = lines.column_units(line, a - starts[line - 1] + 1) + lines.bom_at(line)
+                length = len(piece) if piece.isascii() else lines.units(piece)
+                delta_line = line - 1 - last_line
+                data.extend((delta_line, char - (last_char if delta_line == 0 else 0), length,
+                             _TYPE[typ], mods))
+                last_line, last_char = line - 1, char
             line += 1
             a = starts[line - 1] if line <= len(starts) else b
     return data
