@@ -15,7 +15,7 @@ import inspect
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..effects import ENTRY_POINT_GROUP, EffectHandler, OpSpec
+from ..effects import EffectHandler, OpSpec, plugin_classes
 from ..interpreter.host import BUILTIN_EFFECTS, LAZY_EFFECTS
 
 
@@ -68,17 +68,8 @@ def _classes() -> tuple[dict[str, type[EffectHandler]], list[str]]:
     for name, target in LAZY_EFFECTS.items():
         module_name, _, class_name = target.partition(":")
         classes[name] = getattr(importlib.import_module(module_name), class_name)
-    problems: list[str] = []
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            cls = ep.load()
-            if not (isinstance(cls, type) and issubclass(cls, EffectHandler)):
-                raise TypeError("it is not an EffectHandler subclass")
-        except Exception as e:  # a broken plugin is reported, never fatal
-            problems.append(f"effect plugin '{ep.name}' ({ep.value}) not loaded: {e}")
-            continue
+    plugins, problems = plugin_classes()
+    for cls in plugins:
         classes.setdefault(cls.effect, cls)  # plugins never replace a built-in effect
     return classes, problems
 
