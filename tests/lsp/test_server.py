@@ -514,6 +514,20 @@ def test_positions_count_utf16_units(lsp: LspClient) -> None:
     assert "let total" in hover_text(lsp.at("textDocument/hover", uri, 0, 19))
 
 
+def test_positions_in_utf8_when_the_client_asks() -> None:
+    client = LspClient()
+    try:
+        result = client.initialize(encodings=["utf-8", "utf-16"])
+        assert result["capabilities"]["positionEncoding"] == "utf-8"
+        uri = "untitled:Untitled-4"
+        client.open(uri, 'let s = "😀"; let total = 1\nprint(total)\n')
+        found = client.at("textDocument/definition", uri, 1, 7)
+        assert found["range"] == {"start": {"line": 0, "character": 20},
+                                  "end": {"line": 0, "character": 25}}
+    finally:
+        assert client.close() == 0
+
+
 def test_shutdown_and_exit() -> None:
     client = LspClient()
     client.initialize()

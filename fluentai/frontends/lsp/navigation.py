@@ -242,7 +242,8 @@ def outline(analysis: Analysis, encoding: str | None) -> list[t.DocumentSymbol]:
     for s in index.symbols:
         if not s.top or s.kind == sym.IMPORT:
             continue
-        end = index.extent(s.node) if s.kind == sym.FUNCTION else _end(s.start, s.name)
+        end = index.extent(s.node) if s.kind in (sym.FUNCTION, sym.LET, sym.CONST) \
+            else _end(s.start, s.name)
         start = (s.start[0], 1) if s.kind == sym.FUNCTION else s.start
         children = [
             t.DocumentSymbol(c.name, t.SymbolKind.Function,

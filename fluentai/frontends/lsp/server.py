@@ -70,8 +70,10 @@ class FluentServer(LanguageServer):
         self._since_gc = 0
 
     @property
-    def encoding(self) -> str | None:
-        return str(self.workspace.position_encoding or t.PositionEncodingKind.Utf16)
+    def encoding(self) -> str:
+        """The position encoding agreed with the client ("utf-16", "utf-8" or "utf-32")."""
+        agreed = self.workspace.position_encoding or t.PositionEncodingKind.Utf16
+        return str(getattr(agreed, "value", agreed))
 
     def configure(self, settings: Any) -> None:
         if not isinstance(settings, dict):
