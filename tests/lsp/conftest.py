@@ -1,5 +1,5 @@
 """One `fluentai lsp` subprocess for the tests of a module (each test opens its own
-documents), and helpers to find positions in a program's text."""
+documents)."""
 
 from __future__ import annotations
 
@@ -19,14 +19,3 @@ def lsp() -> Iterator[LspClient]:
               and m["params"]["type"] == 1]
     assert not errors, errors
     assert status == 0, client.stderr
-
-
-def where(text: str, needle: str, nth: int = 0, offset: int = 0) -> tuple[int, int]:
-    """0-based (line, character) of the `nth` occurrence of `needle`, plus `offset`
-    characters (the texts here are ASCII, so characters are UTF-16 units)."""
-    start = -1
-    for _ in range(nth + 1):
-        start = text.index(needle, start + 1)
-    start += offset
-    line = text.count("\n", 0, start)
-    return line, start - (text.rfind("\n", 0, start) + 1)

@@ -189,3 +189,14 @@ class LspClient:
             for stream in (self.proc.stdin, self.proc.stdout):
                 if stream is not None:
                     stream.close()
+
+
+def where(text: str, needle: str, nth: int = 0, offset: int = 0) -> tuple[int, int]:
+    """0-based (line, character) of the `nth` occurrence of `needle`, plus `offset`
+    characters (the texts here are ASCII, so characters are UTF-16 units)."""
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(needle, start + 1)
+    start += offset
+    line = text.count("\n", 0, start)
+    return line, start - (text.rfind("\n", 0, start) + 1)

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import where
-from lsp_client import ROOT, LspClient, ServerError
+from lsp_client import ROOT, LspClient, ServerError, where
 
 EXAMPLES = ROOT / "examples"
 CHAT = (EXAMPLES / "chat.flc").read_text()
