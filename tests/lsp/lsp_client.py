@@ -2,7 +2,8 @@
 `fluentai lsp` as a real subprocess and speaks JSON-RPC to it over stdin and stdout, with
 the protocol's `Content-Length` framing. A reader thread files every message the server
 sends: responses by id, notifications in arrival order, and answers the server's own
-requests (`workspace/configuration`, capability registration) with nothing."""
+requests (`workspace/configuration`, capability registration) with nothing. `where` finds
+a 0-based position in a text."""
 
 from __future__ import annotations
 
