@@ -157,7 +157,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 BASH_CASES = [
-    (("fluentai", ""), ["a.flc", "b.flc", "check", "completion", "repl", "run", "sub"]),
+    (("fluentai", ""), ["a.flc", "b.flc", "check", "completion", "lsp", "repl", "run", "sub"]),
     (("fluentai", "r"), ["repl", "run"]),
     (("fluentai", "--"), ["--cluster", "--deterministic", "--help", "--reload", "--version", "--workers"]),
     (("fluentai", "run", ""), ["a.flc", "b.flc", "sub"]),
@@ -237,7 +237,7 @@ def test_a_new_subcommand_is_one_entry_in_the_table(monkeypatch: pytest.MonkeyPa
     assert cli.main(["serve", "--stdio"]) == 0
     assert capsys.readouterr().out == "served stdio=True\n"
     assert "  serve       a subcommand added for this test" in cli.help_text()
-    from fluentai.frontends.completion import script
+    from fluentai.frontends.shell_completion import script
 
     for shell in cli.SHELLS:
         text = script(shell, cli.COMMANDS)

@@ -161,3 +161,32 @@ def test_walk_visits_every_node_in_source_order() -> None:
     assert names == ["b", "f", "a"]
     inside = list(ast.walk(program, enter=lambda n: not isinstance(n, ast.ListLit)))
     assert not any(isinstance(n, ast.MapLit) for n in inside)
+
+
+def test_each_local_use_names_its_declaration() -> None:
+    # Resolution.declarations: the node that declared what each local use means (tools such
+    # as the language server follow it; code generation does not read it).
+    program, res = resolved(
+        "let g = 1\n"
+        "function f(p, q) {\n"
+        "  let x = p\n"
+        "  for i in [1] { x += i }\n"
+        "  let h = y => x + y + q\n"
+        "  match [x] { [a] | [a, _] => a, _ => g }\n"
+        "  try { h(1) } catch (e) { e }\n"
+        "}\n")
+    (f,) = [n for n in program.body if isinstance(n, ast.FunctionDecl)]
+    p, q = f.params
+    let_x, let_h = nodes(f, ast.Let)
+    (loop,) = nodes(f, ast.For)
+    (lam,) = nodes(f, ast.Lambda)
+    (try_,) = nodes(f, ast.Try)
+    first_a, second_a = nodes(f, ast.BindPat)
+    meant = {(v.name, v.span.line): res.declarations.get(v) for v in nodes(f, ast.Var)}
+    assert meant[("p", 3)] is p
+    assert meant[("x", 4)] is let_x and meant[("i", 4)] is loop
+    assert meant[("x", 5)] is let_x and meant[("y", 5)] is lam.params[0]
+    assert meant[("q", 5)] is q and meant[("h", 7)] is let_h
+    assert meant[("a", 6)] is first_a and res.declarations[second_a] is first_a
+    assert meant[("e", 7)] is try_
+    assert meant[("g", 6)] is None  # a global: tied by name, not by node

@@ -4,6 +4,8 @@
 //
 // The command is the setting `fluentai.serverPath` (default `fluentai`, found on PATH), so a
 // project can point at the `fluentai` of its own virtualenv. Changing it restarts the server.
+// The server's own settings (`fluentai.diagnosticsDelay`, `fluentai.warnings`) go to it as
+// initializationOptions, and again whenever they change (workspace/didChangeConfiguration).
 "use strict";
 
 const vscode = require("vscode");
@@ -19,6 +21,11 @@ function serverOptions() {
   return { command, args: ["lsp"], transport: TransportKind.stdio };
 }
 
+function serverSettings() {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  return { diagnosticsDelay: config.get("diagnosticsDelay"), warnings: config.get("warnings") };
+}
+
 async function start() {
   const server = serverOptions();
   client = new LanguageClient(SECTION, "FluentAI language server", server, {
@@ -26,6 +33,8 @@ async function start() {
       { scheme: "file", language: "fluentai" },
       { scheme: "untitled", language: "fluentai" },
     ],
+    initializationOptions: serverSettings(),
+    synchronize: { configurationSection: SECTION },
   });
   try {
     await client.start();

@@ -180,21 +180,16 @@ class EffectRegistry:
     def load_plugins(self) -> list[str]:
         """Register every installed plugin effect not registered yet; returns problems found
         (a plugin that fails to load is skipped, not fatal)."""
-        from importlib.metadata import entry_points
-
         self._plugins_loaded = True
-        problems: list[str] = []
         assert self._ctx is not None
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                cls = ep.load()
-                if not (isinstance(cls, type) and issubclass(cls, EffectHandler)):
-                    raise TypeError("it is not an EffectHandler subclass")
-                # Plugins add effects; they never replace a built-in or an embedder's.
-                if cls.effect not in self._handlers and cls.effect not in self._lazy:
+        classes, problems = plugin_classes()
+        for cls in classes:
+            # Plugins add effects; they never replace a built-in or an embedder's.
+            if cls.effect not in self._handlers and cls.effect not in self._lazy:
+                try:
                     self.register(cls(self._ctx))
-            except Exception as e:
-                problems.append(f"effect plugin '{ep.name}' ({ep.value}) not loaded: {e}")
+                except Exception as e:
+                    problems.append(f"effect plugin {cls.__name__} not loaded: {e}")
         return problems
 
     def names(self) -> set[str]:
@@ -233,6 +228,25 @@ class EffectRegistry:
             known = ", ".join(sorted(ops))
             raise EffectErr(f"unhandled effect {effect}.{op} ({effect} has: {known})")
         return handler, spec
+
+
+def plugin_classes() -> tuple[list[type[EffectHandler]], list[str]]:
+    """The handler classes of the installed plugins (the `fluentai.effects` entry-point
+    group), and what went wrong with those that could not be loaded (skipped, not fatal).
+    The registry instantiates them; tools (the language server) only read them."""
+    from importlib.metadata import entry_points
+
+    classes: list[type[EffectHandler]] = []
+    problems: list[str] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = ep.load()
+            if not (isinstance(cls, type) and issubclass(cls, EffectHandler)):
+                raise TypeError("it is not an EffectHandler subclass")
+            classes.append(cls)
+        except Exception as e:
+            problems.append(f"effect plugin '{ep.name}' ({ep.value}) not loaded: {e}")
+    return classes, problems
 
 
 def check_arity(effect: str, spec: OpSpec, args: list[Any]) -> None:

@@ -160,6 +160,7 @@ class HttpServer(EffectHandler):
     # ------------------------------------------------------------------ operations
     @operation(eager=True)
     async def listen(self, port: Any, ws_enabled: Any = False, options: Any = None) -> dict[str, Any]:
+        """Start an HTTP server on `port` (0: any free one), with WebSockets when `ws_enabled`; gives {"id", "port", "address"}."""
         expect("HttpServer.listen()", port, INT.named("a port number"))
         if not 0 <= port <= 65535:
             raise ValueErr(f"HttpServer.listen(): port {port} is out of range")
@@ -218,6 +219,7 @@ class HttpServer(EffectHandler):
 
     @operation(eager=True)
     async def stop(self, server_id: Any) -> None:
+        """Stop a server: its WebSockets are closed with 1001 and it stops listening."""
         self.server(server_id)
         running = self.servers[server_id]
         if running.stopping is not None:  # stopped twice: wait for the first
@@ -277,6 +279,7 @@ class HttpServer(EffectHandler):
 
     @operation()
     def route(self, method: Any, path: Any, handler: Any) -> None:
+        """Answer requests for `method` and `path` (`:param` segments, a final `*`) with a handler or a handler's name."""
         expect("HttpServer.route()", method, STRING.named("an HTTP method string"))
         expect("HttpServer.route()", path, STRING.named("a path string"))
         if not isinstance(handler, str | Callable):
@@ -305,6 +308,7 @@ class HttpServer(EffectHandler):
 
     @operation()
     def on(self, server_id: Any, event: Any, handler: Any) -> None:
+        """Handle an event (connect, message, close, authorize) of a server with a function or a function's name."""
         app = self.server(server_id)
         if event not in EVENTS:
             raise ValueErr(f"HttpServer.on(): unknown event {event!r} (one of {', '.join(EVENTS)})")
@@ -314,15 +318,18 @@ class HttpServer(EffectHandler):
 
     @operation()
     def ws_connections(self, server_id: Any) -> list[str]:
+        """The ids of a server's open WebSocket connections, in the order they connected."""
         return self.server(server_id).registry.group_ids()
 
     @operation()
     def ws_send(self, server_id: Any, conn_id: Any, message: Any) -> bool:
+        """Queue a message for one connection without waiting; false when it is gone (a full buffer closes it with 1013)."""
         app = self.server(server_id)
         return app.registry.send_nowait(self.connection(app, conn_id), to_frame(message))
 
     @operation(eager=True)
     async def ws_send_async(self, server_id: Any, conn_id: Any, message: Any) -> bool:
+        """Send a message to one connection, waiting while its buffer is full; false when it is gone."""
         app = self.server(server_id)
         return await app.registry.put(self.connection(app, conn_id), to_frame(message))
 
@@ -337,6 +344,7 @@ class HttpServer(EffectHandler):
     @operation(eager=True)
     async def ws_close(self, server_id: Any, conn_id: Any, code: Any = CLOSE_NORMAL,
                        reason: Any = "") -> None:
+        """Close one WebSocket connection of a server (code 1000 unless given)."""
         app = self.server(server_id)
         conn = self.connection(app, conn_id)
         close_connection(conn, code, reason, "HttpServer.ws_close()")

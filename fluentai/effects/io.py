@@ -82,6 +82,7 @@ class IO(EffectHandler):
 
     @operation()
     def println(self, value: Any = "") -> None:
+        """Write the value's text and a newline."""
         self.ctx.write_out(display(value) + "\n")
 
     @operation()
@@ -94,6 +95,7 @@ class IO(EffectHandler):
 
     @operation()
     def read_file(self, path: Any) -> str:
+        """The text of a UTF-8 file."""
         expect("IO.read_file()", path, STRING.named("a path string"))
         try:
             with open(path, encoding="utf-8") as f:
@@ -105,6 +107,7 @@ class IO(EffectHandler):
 
     @operation()
     def write_file(self, path: Any, text: Any) -> None:
+        """Write a value's text to a file, replacing what it held."""
         expect("IO.write_file()", path, STRING.named("a path string"))
         try:
             with open(path, "w", encoding="utf-8") as f:

@@ -29,10 +29,12 @@ class Network(EffectHandler):
 
     @operation()
     async def get(self, url: Any, headers: Any = None) -> dict[str, Any]:
+        """An HTTP GET request; gives {"status", "headers", "body"}."""
         return await self._send("Network.get()", "GET", url, None, headers, None)
 
     @operation()
     async def post(self, url: Any, body: Any, headers: Any = None) -> dict[str, Any]:
+        """An HTTP POST request with `body` (a map or list is sent as JSON); gives {"status", "headers", "body"}."""
         return await self._send("Network.post()", "POST", url, body, headers, None)
 
     @operation()

@@ -22,10 +22,12 @@ class Random(EffectHandler):
 
     @operation()
     def float(self) -> float:
+        """A float in [0, 1)."""
         return float(self.ctx.random.random())
 
     @operation()
     def choice(self, items: Any) -> Any:
+        """One item of a non-empty list, chosen at random."""
         expect("Random.choice()", items, LIST)
         if not items:
             raise ValueErr("Random.choice(): the list is empty")
@@ -33,5 +35,6 @@ class Random(EffectHandler):
 
     @operation()
     def seed(self, n: Any) -> None:
+        """Make the random numbers that follow repeatable."""
         expect("Random.seed()", n, INT)
         self.ctx.random.seed(n)

@@ -16,19 +16,23 @@ class State(EffectHandler):
 
     @operation()
     def get(self, key: Any) -> Any:
+        """The value stored under a key; nil when unset."""
         expect("State.get()", key, STRING.named("a string key"))
         return self.store.get(key)
 
     @operation()
     def set(self, key: Any, value: Any) -> None:
+        """Store a value under a key (one store per program)."""
         expect("State.set()", key, STRING.named("a string key"))
         self.store[key] = value
 
     @operation()
     def delete(self, key: Any) -> None:
+        """Forget a key of the program's store."""
         expect("State.delete()", key, STRING.named("a string key"))
         self.store.pop(key, None)
 
     @operation()
     def keys(self) -> list[str]:
+        """The keys of the program's store."""
         return list(self.store)

@@ -19,6 +19,7 @@ class Time(EffectHandler):
 
     @operation(eager=True)
     async def sleep(self, ms: Any) -> None:
+        """Wait `ms` milliseconds."""
         expect("Time.sleep()", ms, NUMBER.named("a number of milliseconds"))
         if ms < 0:
             raise ValueErr("Time.sleep() expects a non-negative duration")

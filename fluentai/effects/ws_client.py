@@ -100,6 +100,7 @@ class WebSocketClient(EffectHandler):
 
     @operation()
     async def close(self, client_id: Any, code: Any = 1000, reason: Any = "") -> None:
+        """Close a client connection (code 1000 unless given)."""
         ws = self._client("WebSocketClient.close()", client_id)
         expect("WebSocketClient.close()", code, INT.named("a close code"))
         expect("WebSocketClient.close()", reason, STRING.named("a reason string"))

@@ -9,6 +9,7 @@ module that exists, and `use m::{a}` a public name of it.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable as Fn
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from ..interpreter import LoadError, configure_process, internal_error_text, rea
 from ..interpreter.host import BUILTIN_EFFECTS, LAZY_EFFECTS
 from ..interpreter.modules import find_module, read_module
 from ..resolve.hints import warnings
+from ..resolve.resolution import Resolution
 from ..resolve.resolver import resolve
 from ..runtime.builtins import new_globals
 from ..syntax import ast
@@ -33,9 +35,16 @@ KNOWN_EFFECTS = frozenset(
 
 
 class Checker:
-    """Checks a program and, once each, every module it uses."""
+    """Checks a program and, once each, every module it uses.
 
-    def __init__(self) -> None:
+    `read` gives a module file's source and `parse` turns a source into an AST; the language
+    server passes its own (open editor buffers before the disk, parses cached between
+    keystrokes), so its diagnostics are exactly what `check` reports for the same text."""
+
+    def __init__(self, read: Fn[[Path, Span], Source] = read_module,
+                 parse: Fn[[Source], ast.Program] = parse) -> None:
+        self.read = read
+        self.parse = parse
         self.errors: list[FluentError] = []
         self.warnings: list[FluentWarning] = []  # legal code that is surely a mistake
         # Per module: (public names, every top-level name), or None when it did not parse.
@@ -45,22 +54,30 @@ class Checker:
     def source(self, source: Source, directory: Path | None,
                known: frozenset[str] = KNOWN_GLOBALS) -> ast.Program | None:
         try:
-            program = parse(source)
+            program = self.parse(source)
         except FluentSyntaxError as e:
             self.errors.append(e)
             return None
+        self.program(program, directory, known)
+        return program
+
+    def program(self, program: ast.Program, directory: Path | None,
+                known: frozenset[str] = KNOWN_GLOBALS) -> Resolution | None:
+        """Resolve a parsed program and check the modules it uses; None when it is nested
+        too deeply to resolve."""
+        resolution: Resolution | None = None
         try:
-            res = resolve(program, defined=known, report_undefined=True,
-                          effects=KNOWN_EFFECTS)
-            self.errors.extend(res.errors)
-            self.warnings.extend(warnings(program, res))
+            resolution = resolve(program, defined=known, report_undefined=True,
+                                 effects=KNOWN_EFFECTS)
+            self.errors.extend(resolution.errors)
+            self.warnings.extend(warnings(program, resolution))
         except RecursionError:
             self.errors.append(FluentSyntaxError("program is nested too deeply",
-                                                 Span(source, 1, 1)))
+                                                 Span(program.span.source, 1, 1)))
         for item in program.body:
             if isinstance(item, ast.Use):
                 self.use(item, directory)
-        return program
+        return resolution
 
     def use(self, node: ast.Use, directory: Path | None) -> None:
         try:
@@ -75,17 +92,17 @@ class Checker:
         if path not in self.exports:
             self.checking.add(path)
             try:
-                program = self.source(read_module(path, node.span), path.parent)
+                program = self.source(self.read(path, node.span), path.parent)
             except FluentSyntaxError as e:
                 self.errors.append(e)
                 program = None
             finally:
                 self.checking.discard(path)
-            self.exports[path] = _exports(program)
-        exports = self.exports[path]
-        if exports is None:
+            self.exports[path] = exports(program)
+        found = self.exports[path]
+        if found is None:
             return  # its own errors are reported; do not pile more on them
-        public, defined = exports
+        public, defined = found
         for name in node.names or ():
             if name not in public:
                 hint = " (it is private)" if name in defined else ""
@@ -93,7 +110,9 @@ class Checker:
                     f"module '{node.module}' has no public '{name}'{hint}", node.span))
 
 
-def _exports(program: ast.Program | None) -> tuple[set[str], set[str]] | None:
+def exports(program: ast.Program | None) -> tuple[set[str], set[str]] | None:
+    """A module's (public names, every top-level `let`/`const`/function name), or None for
+    one that did not parse."""
     if program is None:
         return None
     public: set[str] = set()

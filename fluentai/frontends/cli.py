@@ -1,9 +1,9 @@
-"""The `fluentai` command line (SPEC §8): `run`, `check`, `repl`, `completion`, `--version`,
+"""The `fluentai` command line (SPEC §8): `run`, `check`, `repl`, `lsp`, `completion`, `--version`,
 `--help`, and `fluentai FILE.flc [args]` for `run`.
 
 Every subcommand is declared once, in `COMMANDS`: its one-line summary, its arguments and
 options (an argparse parser, which also gives `fluentai CMD --help`), examples, and what it
-runs. The overall help, usage errors and the shell completion scripts (`completion.py`) are
+runs. The overall help, usage errors and the shell completion scripts (`shell_completion.py`) are
 all made from that table, so adding a subcommand is adding one entry.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..syntax.suggest import closest
-from .completion import SHELLS, script
+from .shell_completion import SHELLS, script
 
 EXIT_STATUS = "Exit status: 0 success, 1 program error, 2 usage error."
 
@@ -167,6 +167,18 @@ def _repl(ns: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- completion
 
+def _declare_lsp(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stdio", action="store_true",
+                        help="talk over stdin and stdout (the default and only transport; "
+                             "accepted because editors' clients pass it)")
+
+
+def _lsp(ns: argparse.Namespace) -> int:
+    from .lsp.command import main as lsp_main
+
+    return lsp_main()
+
+
 def _declare_completion(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("shell", metavar="SHELL", nargs="?",
                         help=f"the shell to complete in: {' or '.join(SHELLS)}")
@@ -198,6 +210,10 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             _declare_check, _check, ("fluentai check examples/match.flc",), completes="file"),
     Command("repl", "[--deterministic]", "an interactive session (the default with no arguments)",
             _declare_repl, _repl, ("fluentai repl", "fluentai"), details=_repl_details),
+    Command("lsp", "[--stdio]",
+            "the language server for editors, over stdin and stdout (needs the lsp extra: "
+            "pip install 'fluentai[lsp]'; see docs/editors.md)",
+            _declare_lsp, _lsp, ("fluentai lsp      (editors start it; see docs/editors.md)",)),
     Command("completion", "bash|zsh", "print the shell completion script for bash or zsh",
             _declare_completion, _completion,
             ('eval "$(fluentai completion bash)"      (in ~/.bashrc)',

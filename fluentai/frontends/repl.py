@@ -48,7 +48,6 @@ library; in a file run by `:load`, beside that file.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import queue
 import re
@@ -78,6 +77,7 @@ from ..runtime.values import display, literal_text
 from ..syntax import ast
 from ..syntax.errors import EffectErr, FluentError
 from ..syntax.source import Source
+from .effect_catalog import op_signature
 from .repl_input import (
     COMMANDS,
     QUIT_COMMANDS,
@@ -199,7 +199,7 @@ class Session:
             if handler is None:
                 continue
             ops = type(handler).operations()
-            entries = [_op_signature(ops[op]) for op in sorted(ops)]
+            entries = [op_signature(ops[op]) for op in sorted(ops)]
             line = name.ljust(pad)
             for entry in entries:
                 if len(line) > pad and len(line) + 1 + len(entry) > width:
@@ -221,20 +221,6 @@ class Session:
         pending = [t for t in self.interp.tasks if not t.done()]
         if pending:
             await asyncio.wait(pending, timeout=3)
-
-
-def _op_signature(spec: Any) -> str:
-    params = list(inspect.signature(spec.fn).parameters.values())[1:]
-    required = [p.name for p in params if p.default is inspect.Parameter.empty
-                and p.kind is p.POSITIONAL_OR_KEYWORD]
-    optional = [p.name for p in params if p.default is not inspect.Parameter.empty]
-    text = ", ".join(required)
-    for name in optional:
-        text += ("[, " if text else "[") + name
-    text += "]" * len(optional)
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        text += ", ..." if text else "..."
-    return f"{spec.name}({text}){'*' if spec.is_async else ''}"
 
 
 # ---------------------------------------------------------------------------- commands

@@ -54,6 +54,11 @@ class Resolution:
     program: ast.Program
     # Every `Var` use and every assignment target that is a name.
     refs: dict[Any, Ref] = field(default_factory=dict)
+    # The declaration each `Local` use means (its `Decl.key`: a `let`, a parameter, a
+    # function, a `for` loop, a `try`, a pattern binding); a pattern binding that shares an
+    # earlier alternative's slot maps to that one. For tools (the language server); code
+    # generation reads `refs` and `slots` only. Globals are tied by name, not here.
+    declarations: dict[Any, Any] = field(default_factory=dict)
     # Declarations that live in a slot: local `let`/`const`, parameters, local functions,
     # `for` (its variable), `try` (its catch name), pattern bindings, a list pattern's rest.
     slots: dict[Any, int] = field(default_factory=dict)

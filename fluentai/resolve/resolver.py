@@ -122,12 +122,14 @@ class Resolver:
             assert scope.frame is not None and decl.frame is not None
             self.res.refs[node] = Local(scope.frame.depth_to(decl.frame), decl.slot, decl.const,
                                         decl.name, checked)
+            self.res.declarations[node] = decl.key
             if checked:
                 unset.setdefault(self.let_lists[decl], set()).add(decl.slot)
         self.res.unset_slots = {body: sorted(slots) for body, slots in unset.items()}
         self._record_slots(self.scope)
         for key, decl in self.aliases:
             self.res.slots[key] = decl.slot
+            self.res.declarations[key] = decl.key
         assert self.scope.frame is not None
         self.res.module_size = self.scope.frame.size
 

@@ -22,6 +22,13 @@ from .source import Source, Span
 
 def parse(source: Source) -> ast.Program:
     """Parse a whole program; raises FluentSyntaxError with a span on any error."""
+    return to_ast(source, parse_tree(source))
+
+
+def parse_tree(source: Source) -> Tree[Token]:
+    """The first step of `parse`: Lark's parse tree, or the syntax error of the first token
+    that does not fit. (The language server parses a statement at a time and needs to tell
+    this step's errors from `to_ast`'s.)"""
     try:
         tree = lark_parser().parse(source.text)
     except UnexpectedInput as e:
@@ -33,6 +40,12 @@ def parse(source: Source) -> ast.Program:
     check_separators(tree, source)
     if "'" in source.text:
         _check_quotes(tree, source)
+    return tree
+
+
+def to_ast(source: Source, tree: Tree[Token]) -> ast.Program:
+    """The second step of `parse`: the AST of a parse tree; the errors only a whole token
+    shows (an unknown escape in a string, a misplaced `...` in a pattern)."""
     try:
         program = _ToAst(source).transform(tree)
     except VisitError as e:

@@ -65,6 +65,17 @@ test("starts `<serverPath> lsp` over stdio for FluentAI documents", async () => 
   assert.ok(!client.running);
 });
 
+test("the server's settings go to it at start and whenever they change", async () => {
+  const { extension, seen, settings } = load({ serverPath: "fluentai" });
+  settings.diagnosticsDelay = 50;
+  settings.warnings = false;
+  await extension.activate({ subscriptions: [] });
+  const [client] = seen.clients;
+  assert.deepEqual(client.client.initializationOptions, { diagnosticsDelay: 50, warnings: false });
+  assert.deepEqual(client.client.synchronize, { configurationSection: "fluentai" });
+  await extension.deactivate();
+});
+
 test("the default command is fluentai", async () => {
   const { extension, seen } = load({ serverPath: undefined });
   await extension.activate({ subscriptions: [] });
