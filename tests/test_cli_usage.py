@@ -180,7 +180,7 @@ def test_bash_completion(folder: Path, words: tuple[str, ...], offered: list[str
 
 
 ZSH_CASES = [
-    (("fluentai", ""), ["<files -g *.flc>", "check", "completion", "repl", "run"]),
+    (("fluentai", ""), ["<files -g *.flc>", "check", "completion", "lsp", "repl", "run"]),
     (("fluentai", "--"), ["--cluster", "--deterministic", "--help", "--reload", "--version", "--workers"]),
     (("fluentai", "run", ""), ["<files -g *.flc>"]),
     (("fluentai", "run", "--"), ["--cluster", "--deterministic", "--help", "--reload", "--workers"]),
