@@ -9,6 +9,7 @@ copy of the parser to list only what could really come next.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from lark import Token
@@ -329,26 +330,7 @@ def missing_brace(source: Source) -> FluentSyntaxError | None:
 def _openers(text: str) -> list[int]:
     """Offsets of every '{' outside strings, f-strings and comments (f-string braces are
     expressions, not blocks)."""
-    found: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text.startswith("//", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        elif text.startswith('f"', i) and not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
-            after = _skip_fstring(text, i + 2)
-            i = n if after is None else after
-        elif text[i] == '"':
-            after = _skip_string(text, i + 1)
-            i = n if after is None else after
-        else:
-            if text[i] == "{":
-                found.append(i)
-            i += 1
-    return found
+    return [i for kind, i, _ in _pieces(text, len(text)) if kind == "{"]
 
 
 def _indent(line: str) -> int:
@@ -491,7 +473,13 @@ def _runaway_string_hint(source: Source, tok: Token) -> str | None:
 def _string_literals(text: str, stop: int) -> list[tuple[int, int | None]]:
     """(start, end) of every string and f-string literal that starts before `stop`, outside
     comments; `end` is None for one that never ends."""
-    found: list[tuple[int, int | None]] = []
+    return [(i, end) for kind, i, end in _pieces(text, stop) if kind == "string"]
+
+
+def _pieces(text: str, stop: int) -> Iterator[tuple[str, int, int | None]]:
+    """A light scan of `text` up to `stop` that knows comments and (f-)strings: each string
+    or f-string as ("string", start, end or None when it never ends), and each '{' of code
+    as ("{", offset, offset + 1)."""
     i, n = 0, len(text)
     while i < min(stop, n):
         if text.startswith("//", i):
@@ -502,15 +490,16 @@ def _string_literals(text: str, stop: int) -> list[tuple[int, int | None]]:
             i = n if end < 0 else end + 2
         elif text.startswith('f"', i) and not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
             after = _skip_fstring(text, i + 2)
-            found.append((i, after))
+            yield "string", i, after
             i = n if after is None else after
         elif text[i] == '"':
             after = _skip_string(text, i + 1)
-            found.append((i, after))
+            yield "string", i, after
             i = n if after is None else after
         else:
+            if text[i] == "{":
+                yield "{", i, i + 1
             i += 1
-    return found
 
 
 def _skip_string(text: str, i: int) -> int | None:
