@@ -365,9 +365,9 @@ class Plan:
 def shape(node: Any) -> Any:
     """A node's structure without its positions: two versions of a definition have the same
     shape when only where they are (or their comments and layout) changed."""
-    fields = getattr(type(node), "_fields", None)
-    if fields is not None:
-        return (type(node).__name__, *(shape(getattr(node, f)) for f in fields if f != "span"))
+    if isinstance(node, ast.Node | ast.Param):
+        return (type(node).__name__,
+                *(shape(getattr(node, f)) for f in node._fields if f != "span"))
     if type(node) is tuple:
         return tuple(shape(item) for item in node)
     return (type(node).__name__, node)  # 1, 1.0 and true are different literals

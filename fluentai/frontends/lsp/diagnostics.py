@@ -16,6 +16,7 @@ from lsprotocol import types as t
 
 from ...syntax import ast
 from ...syntax.errors import FluentError
+from ...syntax.source import Span
 from .analysis import Analysis
 from .protocol import Lines
 from .symbols import Pos
@@ -58,11 +59,10 @@ def _error(ws: Workspace, analysis: Analysis, lines: Lines, e: FluentError,
                         related_information=related)
 
 
-def error_range(lines: Lines, span: object) -> tuple[Pos, Pos]:
-    line, col = span.line, span.column  # type: ignore[attr-defined]
-    end_line = getattr(span, "end_line", 0)
-    if end_line:
-        return (line, col), (end_line, span.end_column)  # type: ignore[attr-defined]
+def error_range(lines: Lines, span: Span) -> tuple[Pos, Pos]:
+    line, col = span.line, span.column
+    if span.end_line:
+        return (line, col), (span.end_line, span.end_column)
     text = lines.line(line)
     m = _WORD.match(text, col - 1)
     if m is not None and m.end() > col - 1:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from ...syntax import ast
 from ...syntax.resources import stdlib_dir
 from ..check import KNOWN_GLOBALS
 from ..effect_catalog import catalog
@@ -99,9 +100,9 @@ def function_header(text: str, s: Symbol) -> tuple[str, int]:
     lines = text.split("\n")
     line = s.start[0]
     start = len("\n".join(lines[:line - 1])) + (1 if line > 1 else 0)
-    body = getattr(s.node, "body", None)
+    body = s.node.body if isinstance(s.node, ast.FunctionDecl | ast.Lambda) else None
     end = start + len(lines[line - 1]) if line <= len(lines) else len(text)
-    if body is not None and getattr(body, "span", None) is not None:
+    if body is not None:
         b = body.span
         end = len("\n".join(lines[:b.line - 1])) + (1 if b.line > 1 else 0) + b.column - 1
     header = " ".join(text[start:end].split()).rstrip(" {")

@@ -86,8 +86,10 @@ def _walk(program: ast.Program, res: Resolution) -> _Seen:
             elif node.op == "on" and _message_event(node.args):
                 seen.message_handler = True
         elif isinstance(node, ast.Call | ast.MethodCall):
-            callee = node.callee if isinstance(node, ast.Call) else None
-            name = callee.name if isinstance(callee, ast.Var) else getattr(node, "name", None)
+            if isinstance(node, ast.MethodCall):
+                name: str | None = node.name
+            else:
+                name = node.callee.name if isinstance(node.callee, ast.Var) else None
             if name == "on" and _message_event(node.args):
                 seen.message_handler = True
         elif isinstance(node, ast.HandlerClause):
