@@ -37,6 +37,10 @@ def fold_list(f: Callable, init: Any, xs: list[Any]) -> Any:
     call = f.call
     n = fit_count(f, 3, optional=1)
     acc = init
+    if n == 2:  # (acc, item): the common reducer, without building the index in
+        for x in xs[:]:
+            acc = call([acc, x])
+        return acc
     for i, x in enumerate(xs[:]):
         acc = call(offer(n, [acc, x, i]))
     return acc
